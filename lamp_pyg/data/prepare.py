@@ -1,0 +1,314 @@
+"""From a :class:`~lamp_pyg.io.RawDataset` to encoded splits, by LaMP's rules.
+
+- Validation split: seeded, from the training split, saved to disk as row indices
+  and reused; a user split file overrides it. Rare labels are protected: a row is
+  not moved to validation if that would leave one of its labels with no training
+  example (LaMP's random split loses a Reuters topic this way).
+- Label set and vocabulary come from the training split only. Labels never seen in
+  training are dropped from valid/test and counted.
+- Train/valid samples with empty input or empty label set are dropped and
+  counted; test samples are all kept.
+
+Everything dropped is counted in :attr:`Prepared.skipped`; nothing is dropped silently.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from lamp_pyg.data.sample import window_edges
+from lamp_pyg.io.base import RawDataset, RawSplit
+
+PAD, UNK, BOS, EOS = 0, 1, 2, 3
+SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
+DENSE_MODES = ("linear", "nodes")
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """Everything that changes the prepared data (part of the cache key).
+
+    Attributes:
+        max_len: tokens kept per sample before BOS/EOS (None: all).
+        bos_eos: add BOS/EOS tokens (text and sparse inputs, as the original).
+        min_count: vocabulary keeps tokens seen at least this often in training.
+        dense_mode: dense vectors as one linear "token" (``linear``, the
+            original) or one node per feature carrying its value (``nodes``).
+        window: store ``('token','to','token')`` edges between tokens at most this
+            far apart (0: none stored). Molecules always store their bonds.
+        valid_fraction: share of the training split moved to validation when the
+            data has no validation split.
+        split_seed: seed of that split (and of SIDER's train/valid/test split).
+        test_fraction: share held out as test when the data has a single split (SIDER).
+        split_file: a JSON file ``{"valid": [train row indices]}`` (or, for single-split
+            data, ``{"train": [...], "valid": [...], "test": [...]}``) overriding the
+            seeded split.
+    """
+
+    max_len: Optional[int] = None
+    bos_eos: bool = True
+    min_count: int = 1
+    dense_mode: str = "linear"
+    window: int = 0
+    valid_fraction: float = 0.1
+    split_seed: int = 0
+    test_fraction: float = 0.1
+    split_file: Optional[str] = None
+
+    def validate(self):
+        if self.dense_mode not in DENSE_MODES:
+            raise ValueError(f"dense_mode must be one of {DENSE_MODES}, got {self.dense_mode!r}")
+        if not 0.0 < self.valid_fraction < 1.0:
+            raise ValueError(f"valid_fraction must be in (0, 1), got {self.valid_fraction}")
+        if self.max_len is not None and self.max_len < 1:
+            raise ValueError(f"max_len must be >= 1 or None, got {self.max_len}")
+
+
+@dataclass
+class EncodedSplit:
+    """Encoded samples of one split (inputs for :func:`lamp_pyg.data.make_sample`)."""
+
+    tokens: List[np.ndarray] = field(default_factory=list)  # int64 ids per sample
+    values: Optional[List[np.ndarray]] = None  # float32 per sample (features-as-nodes)
+    vecs: Optional[np.ndarray] = None  # [N, F] float32 (linear-token mode)
+    edges: Optional[List[np.ndarray]] = None  # [2, E] per sample (molecules, windows)
+    labels: List[List[int]] = field(default_factory=list)
+    ids: List[str] = field(default_factory=list)
+    rows: List[int] = field(default_factory=list)  # row in the raw split
+
+
+@dataclass
+class Prepared:
+    name: str
+    kind: str
+    splits: Dict[str, EncodedSplit]
+    vocab: List[str]  # id -> token ('' for unused in linear mode)
+    label_names: List[str]
+    skipped: Dict[str, int]
+    split_rows: Dict[str, List[int]]  # raw rows behind each split ('train'/'valid' of raw train)
+    feature_mean: Optional[List[float]] = None
+    feature_std: Optional[List[float]] = None
+
+    def train_labels(self) -> List[List[int]]:
+        return self.splits["train"].labels
+
+
+# ---------------------------------------------------------------------- splits
+def protected_valid_split(labels: Sequence[Sequence[int]], fraction: float, seed: int) -> List[int]:
+    """Seeded validation rows from a training split, never taking a label's last training row.
+
+    Rows are visited in a seeded random order; a row moves to validation unless some
+    label of it would then have no training row left. Returns sorted row indices.
+    """
+    n = len(labels)
+    target = int(round(fraction * n))
+    rng = np.random.default_rng(seed)
+    left = Counter(l for labs in labels for l in labs)
+    valid = []
+    for i in rng.permutation(n):
+        if len(valid) >= target:
+            break
+        if all(left[l] > 1 for l in labels[i]):
+            for l in labels[i]:
+                left[l] -= 1
+            valid.append(int(i))
+    return sorted(valid)
+
+
+def _read_split_file(path: str) -> Dict[str, List[int]]:
+    p = Path(path)
+    try:
+        obj = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"split_file {p} does not exist") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{p}: not valid JSON ({e}); expected "
+                         '{"valid": [row indices of the training split]}') from None
+    if not isinstance(obj, dict) or not all(
+            isinstance(v, list) and all(isinstance(i, int) for i in v) for v in obj.values()):
+        raise ValueError(f"{p}: expected a JSON object of integer lists, e.g. "
+                         '{"valid": [0, 5, 9]}')
+    return obj
+
+
+def _take(split: RawSplit, rows: Sequence[int]) -> RawSplit:
+    inputs = split.inputs[np.asarray(rows, dtype=np.int64)] if isinstance(
+        split.inputs, np.ndarray) else [split.inputs[i] for i in rows]
+    return RawSplit(split.kind, inputs, [split.labels[i] for i in rows],
+                    [split.ids[i] for i in rows])
+
+
+def make_splits(raw: RawDataset, opts: PrepareOptions, split_dir: Path):
+    """Returns ``({'train','valid','test'} -> RawSplit, split_rows, source)``.
+
+    The seeded split is saved as JSON in ``split_dir`` and reused on later runs.
+    """
+    split_dir.mkdir(parents=True, exist_ok=True)
+    if "valid" in raw.splits and opts.split_file is None:
+        return ({k: raw.splits[k] for k in ("train", "valid", "test")},
+                {k: list(range(len(raw.splits[k]))) for k in ("train", "valid", "test")},
+                "given")
+    single = "train" not in raw.splits
+    base = raw.splits["all"] if single else raw.splits["train"]
+    n = len(base)
+    if opts.split_file is not None:
+        rows = _read_split_file(opts.split_file)
+        source = f"file {opts.split_file}"
+        need = ("train", "valid", "test") if single else ("valid",)
+        for k in need:
+            if k not in rows:
+                raise ValueError(f"{opts.split_file}: missing key {k!r} (expected keys {need})")
+    else:
+        name = (f"split_seed{opts.split_seed}_valid{opts.valid_fraction}"
+                f"{'_test' + str(opts.test_fraction) if single else ''}.json")
+        path = split_dir / name
+        source = f"seeded ({path})"
+        if path.exists():
+            rows = json.loads(path.read_text())
+        else:
+            if single:
+                test = protected_valid_split(base.labels, opts.test_fraction, opts.split_seed)
+                rest = sorted(set(range(n)) - set(test))
+                v = protected_valid_split([base.labels[i] for i in rest],
+                                          opts.valid_fraction / (1 - opts.test_fraction),
+                                          opts.split_seed + 1)
+                valid = [rest[i] for i in v]
+                rows = {"train": sorted(set(rest) - set(valid)), "valid": valid, "test": test}
+            else:
+                rows = {"valid": protected_valid_split(base.labels, opts.valid_fraction,
+                                                       opts.split_seed)}
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(rows))
+            tmp.replace(path)
+    for k, v in rows.items():
+        bad = [i for i in v if not 0 <= i < n]
+        if bad:
+            raise ValueError(f"split {source}: {k} rows out of range [0, {n}): {bad[:5]}")
+    if single:
+        splits = {k: _take(base, rows[k]) for k in ("train", "valid", "test")}
+    else:
+        valid = set(rows["valid"])
+        train_rows = [i for i in range(n) if i not in valid]
+        rows = {"train": train_rows, "valid": sorted(valid),
+                "test": list(range(len(raw.splits["test"])))}
+        splits = {"train": _take(base, train_rows), "valid": _take(base, rows["valid"]),
+                  "test": raw.splits["test"]}
+    return splits, rows, source
+
+
+# ---------------------------------------------------------------------- encode
+def _input_tokens(kind: str, inp) -> List[str]:
+    if kind == "text":
+        return list(inp)
+    if kind == "sparse":
+        return [str(int(i)) for i in inp[0]]
+    if kind == "molecule":
+        return list(inp["atoms"])
+    raise AssertionError(kind)
+
+
+@dataclass
+class Encoded:
+    ids: np.ndarray  # int64 token ids (feature ids in the features-as-nodes mode)
+    values: Optional[np.ndarray]  # float32 standardised values (features-as-nodes)
+    vec: Optional[np.ndarray]  # float32 standardised vector (linear-token mode)
+    edges: Optional[np.ndarray]  # [2, E] molecule bonds
+    empty: bool  # the raw input had no token
+    truncated: bool
+
+
+def encode_input(kind: str, inp, tok2id: Dict[str, int], opts: PrepareOptions,
+                 mean=None, std=None) -> Encoded:
+    """One raw input -> ids / values / vector, by the same rules for data and prediction."""
+    if kind == "dense":
+        z = ((np.asarray(inp, dtype=np.float64) - mean) / std).astype(np.float32)
+        if opts.dense_mode == "nodes":
+            return Encoded(np.arange(len(z), dtype=np.int64) + len(SPECIALS), z, None, None,
+                           False, False)
+        return Encoded(np.zeros(0, dtype=np.int64), None, z, None, False, False)
+    toks = _input_tokens(kind, inp)
+    empty, truncated = len(toks) == 0, False
+    if opts.max_len is not None and len(toks) > opts.max_len:
+        toks, truncated = toks[:opts.max_len], True
+    ids = np.array([tok2id.get(t, UNK) for t in toks], dtype=np.int64)
+    if opts.bos_eos and kind != "molecule":
+        ids = np.concatenate([[BOS], ids, [EOS]]).astype(np.int64)
+    edges = np.asarray(inp["edge_index"], dtype=np.int64) if kind == "molecule" else None
+    return Encoded(ids, None, None, edges, empty, truncated)
+
+
+def prepare(raw: RawDataset, opts: PrepareOptions, split_dir: Path) -> Prepared:
+    """Applies LaMP's rules (module docstring) and encodes every split."""
+    opts.validate()
+    splits, rows, _ = make_splits(raw, opts, split_dir)
+    kind = raw.kind
+    skipped: Dict[str, int] = {f"reader: {k}": v for k, v in raw.skipped.items()}
+
+    # labels seen in training only, in the original label order
+    seen = sorted({l for labs in splits["train"].labels for l in labs})
+    remap = {old: new for new, old in enumerate(seen)}
+    label_names = [raw.label_names[i] for i in seen]
+    if len(seen) < len(raw.label_names):
+        skipped["labels never seen in training (dropped from the label set)"] = (
+            len(raw.label_names) - len(seen))
+
+    # vocabulary from training inputs only
+    vocab = list(SPECIALS)
+    mean = std = None
+    if kind == "dense":
+        X = splits["train"].inputs
+        mean, std = X.mean(0), X.std(0)
+        std = np.where(std > 0, std, 1.0)
+        if opts.dense_mode == "nodes":
+            vocab += (raw.feature_names or [f"f{i}" for i in range(X.shape[1])])
+    else:
+        counts = Counter(t for inp in splits["train"].inputs for t in _input_tokens(kind, inp))
+        vocab += sorted((t for t, c in counts.items() if c >= opts.min_count),
+                        key=lambda t: (-counts[t], t))
+    tok2id = {t: i for i, t in enumerate(vocab)}
+
+    out: Dict[str, EncodedSplit] = {}
+    for name in ("train", "valid", "test"):
+        s = splits[name]
+        enc = EncodedSplit()
+        if kind == "dense" and opts.dense_mode == "nodes":
+            enc.values = []
+        if kind == "molecule" or opts.window:
+            enc.edges = []
+        dropped_labels = truncated = 0
+        vecs = []
+        for r in range(len(s)):
+            labs = [remap[l] for l in s.labels[r] if l in remap]
+            dropped_labels += len(s.labels[r]) - len(labs)
+            e = encode_input(kind, s.inputs[r], tok2id, opts, mean, std)
+            truncated += e.truncated
+            if name != "test" and (e.empty or not labs):
+                why = f"{name} samples with {'empty input' if e.empty else 'no label left'} (dropped, LaMP rule)"
+                skipped[why] = skipped.get(why, 0) + 1
+                continue
+            enc.tokens.append(e.ids)
+            enc.labels.append(labs)
+            enc.ids.append(s.ids[r])
+            enc.rows.append(r)
+            if e.vec is not None:
+                vecs.append(e.vec)
+            if e.values is not None:
+                enc.values.append(e.values)
+            if enc.edges is not None:
+                enc.edges.append(e.edges if e.edges is not None else
+                                 window_edges(len(e.ids), opts.window).numpy())
+        if kind == "dense" and opts.dense_mode == "linear":
+            enc.vecs = np.stack(vecs) if vecs else np.zeros((0, len(mean)), np.float32)
+        if dropped_labels:
+            skipped[f"{name} label occurrences of labels unseen in training (dropped)"] = dropped_labels
+        if truncated:
+            skipped[f"{name} samples truncated to max_len={opts.max_len} (kept)"] = truncated
+        out[name] = enc
+    return Prepared(raw.name, kind, out, vocab, label_names, skipped, rows,
+                    None if mean is None else mean.tolist(),
+                    None if std is None else std.tolist())

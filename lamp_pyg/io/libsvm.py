@@ -1,0 +1,280 @@
+"""LIBSVM / SVMlight multi-label text format (files -> :class:`~lamp_pyg.io.base.RawDataset`).
+
+One sample per line::
+
+    l1,l2,... idx:val idx:val ...   # optional comment
+
+- labels: comma separated non-negative integers (label ids); a line may have no labels,
+  in which case it starts directly with the features (the Extreme Classification
+  repository writes such lines with a leading space);
+- features: ``index:value`` pairs separated by whitespace, indices strictly 0- or
+  1-based (see ``zero_based``); SVMlight ``qid:n`` tokens are ignored;
+- an optional first line ``N F L`` (rows, features, labels), as in the Extreme
+  Classification repository (``train.txt`` / ``test.txt`` of Bibtex, Delicious, EURLex...).
+
+Output is always kind ``'sparse'``: per row, the 0-based feature indices (sorted) and
+float32 values, zeros dropped. Label ``i`` is named ``str(i)``. Only numpy is used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit
+
+PathLike = Union[str, Path]
+
+__all__ = ["LibsvmData", "read_libsvm", "read_libsvm_dataset"]
+
+
+@dataclass
+class LibsvmData:
+    """One LIBSVM file read into a :class:`RawSplit`.
+
+    Attributes:
+        split: The rows (kind ``'sparse'``); ``ids`` are ``"<file name>:<line>"``.
+        num_features: Feature index range: the header's ``F``, else ``num_features`` as
+            given, else the largest index seen + 1.
+        num_labels: Label id range: the header's ``L``, else ``num_labels`` as given,
+            else the largest label id seen + 1.
+        header: ``(N, F, L)`` if the file had a header line, else ``None``.
+        skipped: Reason -> count of what was left out (``'blank_lines'``,
+            ``'duplicate_labels'``).
+        path: The file read.
+    """
+
+    split: RawSplit
+    num_features: int
+    num_labels: int
+    header: Optional[Tuple[int, int, int]]
+    skipped: Dict[str, int]
+    path: str
+
+
+def _is_header(tokens: List[str]) -> bool:
+    return len(tokens) == 3 and all(t.isdigit() for t in tokens)
+
+
+def read_libsvm(path: PathLike, *, zero_based: Optional[bool] = None,
+                num_features: Optional[int] = None, num_labels: Optional[int] = None,
+                encoding: str = "utf-8") -> LibsvmData:
+    """Read one multi-label LIBSVM / SVMlight / Extreme Classification file.
+
+    A first line made of exactly three non-negative integers (``N F L``) is taken as a
+    header (a data line always has a ``:`` or a ``,`` unless it is a single label). With a
+    header, the file must hold exactly ``N`` rows, feature indices must be below ``F`` and
+    label ids below ``L``.
+
+    Args:
+        path: The text file.
+        zero_based: Whether feature indices start at 0. ``None``: 0-based if the file has
+            a header (Extreme Classification convention), 1-based otherwise (LIBSVM
+            convention). Output indices are always 0-based.
+        num_features: Feature index range to enforce when there is no header (a header
+            must agree with it if both are given).
+        num_labels: Label id range to enforce when there is no header (idem).
+        encoding: Text encoding.
+
+    Returns:
+        A :class:`LibsvmData`. Blank lines are skipped (and counted); duplicate labels on
+        a line are merged (and counted); rows without labels are kept.
+
+    Raises:
+        DataFormatError: Malformed labels or ``index:value`` pairs, non-numeric values,
+            indices out of range or repeated, a wrong header row count (truncated file),
+            an empty file, or undecodable bytes.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise DataFormatError(path, line, f"byte 0x{raw[e.start]:02x} is not valid {encoding}: "
+                              f"expected {encoding} text") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    fname = path.name
+
+    def fail(lineno, msg):
+        raise DataFormatError(path, lineno, msg)
+
+    header = None
+    header_line = None
+    start = 0
+    for i, ln in enumerate(lines):
+        s = ln.split("#", 1)[0].strip()
+        if s:
+            if _is_header(s.split()):
+                header = tuple(int(t) for t in s.split())
+                header_line = i + 1
+                start = i + 1
+            break
+    else:
+        fail(None, "empty file: expected LIBSVM rows 'l1,l2 idx:val ...' (optionally after an 'N F L' header)")
+
+    if header is not None:
+        for given, h, what in ((num_features, header[1], "num_features"),
+                               (num_labels, header[2], "num_labels")):
+            if given is not None and given != h:
+                fail(header_line, f"header says {h} but {what}={given} was given: expected them to agree")
+        num_features, num_labels = header[1], header[2]
+    if zero_based is None:
+        zero_based = header is not None
+    offset = 0 if zero_based else 1
+
+    inputs: List[Tuple[np.ndarray, np.ndarray]] = []
+    labels: List[List[int]] = []
+    ids: List[str] = []
+    blank = dup_labels = pending_blank = 0
+    max_label = max_feat = -1
+    for i in range(start, len(lines)):
+        lineno = i + 1
+        s = lines[i]
+        if "#" in s:
+            s = s[:s.index("#")]
+        toks = s.split()
+        if not toks:
+            if not lines[i].strip():
+                pending_blank += 1  # counted only if a data row follows (not trailing newlines)
+            continue
+        blank += pending_blank
+        pending_blank = 0
+        # labels
+        first = toks[0]
+        if ":" in first:
+            labs: List[int] = []
+            feat_toks = toks
+        else:
+            feat_toks = toks[1:]
+            try:
+                labs = [int(t) for t in first.split(",")]
+            except ValueError:
+                fail(lineno, f"labels {first[:40]!r}: expected comma separated non-negative integers "
+                             "(no spaces after commas) before the idx:val pairs")
+            if any(l < 0 for l in labs):
+                fail(lineno, f"negative label in {first[:40]!r}: expected non-negative label ids")
+            if num_labels is not None and any(l >= num_labels for l in labs):
+                fail(lineno, f"label {max(labs)} out of range: expected 0..{num_labels - 1}")
+            n0 = len(labs)
+            labs = sorted(set(labs))
+            dup_labels += n0 - len(labs)
+            if labs:
+                max_label = max(max_label, labs[-1])
+        # features
+        idx_l: List[int] = []
+        val_l: List[float] = []
+        for t in feat_toks:
+            a, sep, b = t.partition(":")
+            if not sep:
+                fail(lineno, f"feature {t[:30]!r}: expected 'index:value' (labels must come first, "
+                             "comma separated)")
+            if a == "qid":
+                continue
+            try:
+                j = int(a)
+            except ValueError:
+                fail(lineno, f"feature index {a[:30]!r} is not an integer: expected 'index:value'")
+            try:
+                v = float(b)
+            except ValueError:
+                fail(lineno, f"feature value {b[:30]!r} (index {a}) is not numeric: expected 'index:value'")
+            j -= offset
+            if j < 0:
+                fail(lineno, f"feature index {a} out of range: expected indices >= {offset} "
+                             f"({'0' if zero_based else '1'}-based; see zero_based)")
+            if num_features is not None and j >= num_features:
+                fail(lineno, f"feature index {a} out of range: expected < {num_features + offset} "
+                             f"({num_features} features, {'0' if zero_based else '1'}-based)")
+            idx_l.append(j)
+            val_l.append(v)
+        idx = np.array(idx_l, dtype=np.int64)
+        val = np.array(val_l, dtype=np.float32)
+        if idx.size > 1 and not (np.diff(idx) > 0).all():
+            order = np.argsort(idx, kind="stable")
+            idx, val = idx[order], val[order]
+            d = np.flatnonzero(np.diff(idx) == 0)
+            if d.size:
+                fail(lineno, f"feature index {int(idx[d[0]]) + offset} appears twice: expected each "
+                             "index at most once per row")
+        if idx.size:
+            max_feat = max(max_feat, int(idx[-1]))
+            nz = val != 0
+            if not nz.all():
+                idx, val = idx[nz], val[nz]
+        inputs.append((idx, val))
+        labels.append(labs)
+        ids.append(f"{fname}:{lineno}")
+
+    if header is not None and len(labels) != header[0]:
+        fail(header_line, f"header announces {header[0]} rows but the file has {len(labels)}: "
+                          "expected them to agree (truncated file?)")
+    if not labels:
+        fail(header_line or None, "no data rows: expected at least one 'l1,l2 idx:val ...' line")
+    skipped = {}
+    if blank:
+        skipped["blank_lines"] = blank
+    if dup_labels:
+        skipped["duplicate_labels"] = dup_labels
+    return LibsvmData(
+        split=RawSplit(kind="sparse", inputs=inputs, labels=labels, ids=ids),
+        num_features=num_features if num_features is not None else max_feat + 1,
+        num_labels=num_labels if num_labels is not None else max_label + 1,
+        header=header, skipped=skipped, path=str(path))
+
+
+def read_libsvm_dataset(name: str, files: Mapping[str, PathLike], *,
+                        zero_based: Optional[bool] = None, num_features: Optional[int] = None,
+                        num_labels: Optional[int] = None,
+                        label_names: Optional[Sequence[str]] = None,
+                        encoding: str = "utf-8") -> RawDataset:
+    """Read several LIBSVM files as the splits of one dataset.
+
+    The feature and label ranges are the largest over the files (headers, if present,
+    must agree with each other).
+
+    Args:
+        name: Dataset name.
+        files: Split name (``'train'``, ``'test'``, optionally ``'valid'``) -> path.
+        zero_based: See :func:`read_libsvm`.
+        num_features: See :func:`read_libsvm`.
+        num_labels: See :func:`read_libsvm`.
+        label_names: Names for label ids ``0..L-1`` (e.g. from the data set's label map);
+            default ``["0", "1", ...]``.
+        encoding: Text encoding.
+
+    Returns:
+        A :class:`RawDataset` of kind ``'sparse'``; ``feature_names`` is ``None``;
+        ``skipped`` holds ``'<reason>:<split>'`` counts.
+
+    Raises:
+        DataFormatError: As :func:`read_libsvm`, or when headers of the files disagree.
+    """
+    if not files:
+        raise ValueError("files must name at least one split")
+    if label_names is not None and num_labels is None:
+        num_labels = len(label_names)
+    parts = {split: read_libsvm(p, zero_based=zero_based, num_features=num_features,
+                                num_labels=num_labels, encoding=encoding)
+             for split, p in files.items()}
+    headers = {s: p.header for s, p in parts.items() if p.header is not None}
+    if headers:
+        ref_split, ref = next(iter(headers.items()))
+        for s, h in headers.items():
+            if h[1:] != ref[1:]:
+                raise DataFormatError(parts[s].path, 1, f"header F={h[1]} L={h[2]} differs from "
+                                      f"{ref_split}'s F={ref[1]} L={ref[2]}: expected the same ranges")
+    n_feat = max(p.num_features for p in parts.values())
+    n_lab = max(p.num_labels for p in parts.values())
+    if label_names is None:
+        label_names = [str(i) for i in range(n_lab)]
+    elif len(label_names) < n_lab:
+        raise ValueError(f"{len(label_names)} label_names for {n_lab} label ids")
+    skipped = {f"{k}:{s}": v for s, p in parts.items() for k, v in p.skipped.items()}
+    return RawDataset(name=name, splits={s: p.split for s, p in parts.items()},
+                      label_names=list(label_names), feature_names=None, num_features=n_feat,
+                      skipped=skipped, sources=[p.path for p in parts.values()])

@@ -1,0 +1,309 @@
+r"""The LaMP model: input encoder, label message-passing decoder, per-label readout.
+
+Follows the released LaMP code (see ``lamp-reference.md`` section 1): post-LN
+sublayers; each decoder layer is feature -> label attention, FFN, label -> label
+attention over the label graph, FFN; logits :math:`z_i = \langle \mathbf{u}_i,
+\mathbf{w}_i \rangle` with one weight vector per label and no bias.
+
+Usage::
+
+    model = LaMP(LaMPConfig(num_labels=L, vocab_size=V), label_graph.edge_index)
+    out = model(batch)              # batch from torch_geometric.loader.DataLoader
+    loss = model.loss(out, batch['label'].y)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Dict, List, NamedTuple, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lamp_pyg.nn import CompleteBipartite, FeedForward, LaMPBlock, SharedGraph
+
+ENCODER_GRAPHS = ("none", "full", "stored")
+
+
+@dataclass
+class LaMPConfig:
+    """Model hyper-parameters (defaults: the paper's settings).
+
+    Attributes:
+        num_labels: :math:`L`.
+        vocab_size: token id range (ids ``0..vocab_size-1``, 0 = PAD); 0 for the
+            dense-vector "linear token" mode.
+        input_dim: size of the dense input vector in the linear-token mode, else 0.
+        d_model, d_ff, heads: model size, feed-forward size, attention heads.
+        n_layers_enc, n_layers_dec: encoder and decoder layers.
+        dropout: dropout on attention weights and sublayer outputs.
+        encoder_graph: token -> token edges of the encoder. ``none``: token-wise
+            FFN only (what the released code computes, its self-attention output is
+            discarded); ``full``: self-attention among a sample's tokens (the
+            paper's intent); ``stored``: the batch's ``('token','to','token')``
+            edges (sliding window, molecule bonds).
+        positional: add frozen sinusoidal position encodings (sequences).
+        max_positions: rows of the position table (positions 1..max_positions).
+        feature_values: tokens carry ``value`` (features-as-nodes for dense
+            vectors): embedding = ``E_id[f] + value * E_val[f]``.
+        int_preds: add LaMP's intermediate-prediction loss (0.2 x BCE after every
+            decoder block but the last, using detached readout weights).
+        int_preds_weight: the 0.2 above.
+        attention_path: ``auto``, ``edge``, ``dense`` or ``fused`` (see
+            :class:`~lamp_pyg.nn.LaMPAttention`).
+    """
+
+    num_labels: int
+    vocab_size: int = 0
+    input_dim: int = 0
+    d_model: int = 512
+    d_ff: int = 512
+    heads: int = 4
+    n_layers_enc: int = 2
+    n_layers_dec: int = 2
+    dropout: float = 0.1
+    encoder_graph: str = "none"
+    positional: bool = False
+    max_positions: int = 1024
+    feature_values: bool = False
+    int_preds: bool = False
+    int_preds_weight: float = 0.2
+    attention_path: str = "auto"
+
+    def validate(self):
+        if self.num_labels < 1:
+            raise ValueError(f"num_labels must be >= 1, got {self.num_labels}")
+        if (self.vocab_size > 0) == (self.input_dim > 0):
+            raise ValueError("set exactly one of vocab_size (token ids) or input_dim "
+                             f"(dense vector), got {self.vocab_size} and {self.input_dim}")
+        if self.encoder_graph not in ENCODER_GRAPHS:
+            raise ValueError(f"encoder_graph must be one of {ENCODER_GRAPHS}, "
+                             f"got {self.encoder_graph!r}")
+        if self.d_model % self.heads:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
+
+
+class LaMPInputs(NamedTuple):
+    """A batch reduced to tensors plus Python ints, ready for a compiled forward."""
+
+    x: Optional[Tensor]  # [N_tok] token ids, or None in linear-token mode
+    value: Optional[Tensor]  # [N_tok] feature values
+    pos: Optional[Tensor]  # [N_tok] positions 1..S
+    vec: Optional[Tensor]  # [B, F] dense vectors (linear-token mode)
+    token_edges: Optional[object]  # encoder edge set (CompleteBipartite or [2, E]) or None
+    feature_to_label: CompleteBipartite
+    num_graphs: int
+
+
+class LaMPOutput(NamedTuple):
+    """Model output.
+
+    Attributes:
+        logits: ``[B, L]``.
+        int_logits: intermediate readouts (``int_preds``), each ``[B, L]``, else empty.
+        attentions: per decoder layer ``{'feature_to_label': ..., 'label_to_label': ...}``
+            when requested (format of :class:`~lamp_pyg.nn.LaMPAttention`), else None.
+    """
+
+    logits: Tensor
+    int_logits: List[Tensor]
+    attentions: Optional[List[Dict[str, object]]]
+
+
+def sinusoid_table(num_positions: int, d: int) -> Tensor:
+    """``[num_positions + 1, d]`` sinusoidal encodings; row 0 (PAD) is zero."""
+    pos = torch.arange(num_positions + 1, dtype=torch.float64).unsqueeze(1)
+    i = torch.arange(d, dtype=torch.float64)
+    angle = pos / torch.pow(10000.0, 2 * torch.div(i, 2, rounding_mode="floor") / d)
+    table = torch.where(i.long() % 2 == 0, torch.sin(angle), torch.cos(angle))
+    table[0] = 0.0
+    return table.float()
+
+
+class DecoderLayer(torch.nn.Module):
+    """Feature -> label block, then label -> label block (each attention + FFN)."""
+
+    def __init__(self, d: int, heads: int, d_ff: int, dropout: float, path: str):
+        super().__init__()
+        self.feature_to_label = LaMPBlock((d, d), d, heads, d_ff, dropout, path)
+        self.label_to_label = LaMPBlock(d, d, heads, d_ff, dropout, path)
+
+
+class LaMP(torch.nn.Module):
+    """LaMP: label message passing conditioned on the input (Lanchantin et al., 2019).
+
+    Args:
+        config (LaMPConfig): hyper-parameters.
+        label_edge_index (LongTensor): ``[2, E0]`` label graph (source, target),
+            with self-loops, e.g. ``LabelGraph.edge_index``. Held once as a
+            buffer and shared by every sample of a batch.
+    """
+
+    def __init__(self, config: LaMPConfig, label_edge_index: Tensor):
+        super().__init__()
+        config.validate()
+        self.config = c = config
+        L, d = c.num_labels, c.d_model
+        ei = torch.as_tensor(label_edge_index, dtype=torch.long)
+        if ei.dim() != 2 or ei.size(0) != 2:
+            raise ValueError(f"label_edge_index must be [2, E], got {tuple(ei.shape)}")
+        if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= L):
+            raise ValueError(f"label_edge_index names labels outside [0, {L})")
+        self.register_buffer("label_edge_index", ei)
+
+        if c.vocab_size:
+            self.token_embedding = torch.nn.Embedding(c.vocab_size, d, padding_idx=0)
+            self.value_embedding = (torch.nn.Embedding(c.vocab_size, d)
+                                    if c.feature_values else None)
+            self.input_proj = None
+        else:
+            self.token_embedding = self.value_embedding = None
+            self.input_proj = torch.nn.Linear(c.input_dim, d)
+        if c.positional:
+            self.register_buffer("position_table", sinusoid_table(c.max_positions, d),
+                                 persistent=False)
+        else:
+            self.position_table = None
+
+        if c.encoder_graph == "none":
+            self.encoder = torch.nn.ModuleList(
+                [FeedForward(d, c.d_ff, c.dropout) for _ in range(c.n_layers_enc)])
+        else:
+            self.encoder = torch.nn.ModuleList(
+                [LaMPBlock(d, d, c.heads, c.d_ff, c.dropout, c.attention_path)
+                 for _ in range(c.n_layers_enc)])
+        self.label_embedding = torch.nn.Embedding(L, d)
+        self.decoder = torch.nn.ModuleList([
+            DecoderLayer(d, c.heads, c.d_ff, c.dropout, c.attention_path)
+            for _ in range(c.n_layers_dec)])
+        self.readout = torch.nn.Parameter(torch.empty(L, d))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        for emb in (self.token_embedding, self.value_embedding, self.label_embedding):
+            if emb is not None:
+                torch.nn.init.normal_(emb.weight)
+        if self.token_embedding is not None:
+            with torch.no_grad():
+                self.token_embedding.weight[0].zero_()
+        if self.input_proj is not None:
+            self.input_proj.reset_parameters()
+        for m in list(self.encoder) + [blk for layer in self.decoder for blk in
+                                        (layer.feature_to_label, layer.label_to_label)]:
+            m.reset_parameters()
+        torch.nn.init.xavier_normal_(self.readout)
+
+    # ------------------------------------------------------------------ inputs
+    def prepare(self, batch) -> LaMPInputs:
+        """Validates a PyG batch and reads its sizes (data-dependent work kept out of
+        :meth:`forward`, so a compiled forward sees only static structure)."""
+        c = self.config
+        tok, lab = batch["token"], batch["label"]
+        B = int(batch.num_graphs)
+        if lab.y.dim() != 2 or lab.y.size(1) != c.num_labels:
+            raise ValueError(f"batch['label'].y must be [B, {c.num_labels}], "
+                             f"got {tuple(lab.y.shape)}")
+        label_batch = torch.arange(B, device=lab.y.device).repeat_interleave(c.num_labels)
+        x = value = pos = vec = None
+        if c.vocab_size:
+            if "x" not in tok:
+                raise ValueError("this model embeds token ids but the batch has no "
+                                 "batch['token'].x (was it built for the linear-token mode?)")
+            x = tok.x
+            if x.numel() and (int(x.min()) < 0 or int(x.max()) >= c.vocab_size):
+                raise ValueError(f"token ids must be in [0, {c.vocab_size}), got "
+                                 f"[{int(x.min())}, {int(x.max())}]")
+            tok_batch = tok.batch
+            if c.feature_values:
+                if "value" not in tok:
+                    raise ValueError("feature_values=True but the batch has no token values")
+                value = tok.value
+                if not torch.isfinite(value).all():
+                    raise ValueError("batch['token'].value holds NaN or inf")
+            if c.positional:
+                if "pos" not in tok:
+                    raise ValueError("positional=True but the batch has no token positions")
+                pos = tok.pos
+                if pos.numel() and int(pos.max()) > c.max_positions:
+                    raise ValueError(f"position {int(pos.max())} exceeds max_positions="
+                                     f"{c.max_positions}")
+        else:
+            if "vec" not in tok or tok.vec.size(-1) != c.input_dim:
+                raise ValueError(f"this model expects batch['token'].vec of size "
+                                 f"{c.input_dim}")
+            vec = tok.vec
+            if not torch.isfinite(vec).all():
+                raise ValueError("batch['token'].vec holds NaN or inf")
+            tok_batch = torch.arange(B, device=vec.device)
+        token_edges = None
+        if c.encoder_graph == "full":
+            token_edges = CompleteBipartite.from_batch(tok_batch, tok_batch, B)
+        elif c.encoder_graph == "stored":
+            key = ("token", "to", "token")
+            if key not in batch.edge_types:
+                raise ValueError("encoder_graph='stored' but the batch has no "
+                                 "('token', 'to', 'token') edges")
+            token_edges = batch[key].edge_index
+        f2l = CompleteBipartite.from_batch(tok_batch, label_batch, B)
+        return LaMPInputs(x, value, pos, vec, token_edges, f2l, B)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, batch, return_attention_weights: bool = False) -> LaMPOutput:
+        inputs = batch if isinstance(batch, LaMPInputs) else self.prepare(batch)
+        c = self.config
+        B, L, d = inputs.num_graphs, c.num_labels, c.d_model
+
+        # encoder
+        if inputs.vec is not None:
+            h_tok = self.input_proj(inputs.vec)  # [B, d]: one "token" per sample
+        else:
+            h_tok = self.token_embedding(inputs.x)  # [N_tok, d]
+            if inputs.value is not None:
+                h_tok = h_tok + inputs.value.unsqueeze(-1) * self.value_embedding(inputs.x)
+            if inputs.pos is not None:
+                h_tok = h_tok + self.position_table[inputs.pos]
+        for layer in self.encoder:
+            h_tok = layer(h_tok) if inputs.token_edges is None else layer(h_tok, inputs.token_edges)
+
+        # decoder: label message passing
+        h_lab = self.label_embedding.weight.unsqueeze(0).expand(B, L, d).reshape(B * L, d)
+        l2l = SharedGraph(self.label_edge_index, L, L, B)
+        int_logits: List[Tensor] = []
+        attentions: Optional[List[Dict[str, object]]] = [] if return_attention_weights else None
+        n_blocks = 2 * len(self.decoder)
+        for i, layer in enumerate(self.decoder):
+            att: Dict[str, object] = {}
+            for j, name in enumerate(("feature_to_label", "label_to_label")):
+                block = getattr(layer, name)
+                x_in, edges = ((h_tok, h_lab), inputs.feature_to_label) if j == 0 else (h_lab, l2l)
+                if return_attention_weights:
+                    h_lab, att[name] = block(x_in, edges, return_attention_weights=True)
+                else:
+                    h_lab = block(x_in, edges)
+                if c.int_preds and 2 * i + j < n_blocks - 1:
+                    int_logits.append(self._readout(h_lab, B, detach=True))
+            if attentions is not None:
+                attentions.append(att)
+        return LaMPOutput(self._readout(h_lab, B), int_logits, attentions)
+
+    def _readout(self, h_lab: Tensor, B: int, detach: bool = False) -> Tensor:
+        w = self.readout.detach() if detach else self.readout  # [L, d]
+        return (h_lab.view(B, self.config.num_labels, -1) * w).sum(-1)  # [B, L]
+
+    def loss(self, output: LaMPOutput, y: Tensor) -> Tensor:
+        """Mean BCE-with-logits over ``[B, L]``, plus ``int_preds_weight`` x BCE of
+        each intermediate readout."""
+        y = y.to(output.logits.dtype)
+        loss = F.binary_cross_entropy_with_logits(output.logits.float(), y.float())
+        for z in output.int_logits:
+            loss = loss + self.config.int_preds_weight * F.binary_cross_entropy_with_logits(
+                z.float(), y.float())
+        return loss
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"{self.__class__.__name__}(num_labels={c.num_labels}, d_model={c.d_model}, "
+                f"heads={c.heads}, n_layers_enc={c.n_layers_enc}, "
+                f"n_layers_dec={c.n_layers_dec}, encoder_graph={c.encoder_graph!r}, "
+                f"label_edges={self.label_edge_index.size(1)})")

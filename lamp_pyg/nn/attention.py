@@ -1,0 +1,349 @@
+r"""LaMP's multi-head attention as a PyG :class:`MessagePassing` layer."""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Optional, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.nn.conv import MessagePassing
+from torch_geometric.nn.dense.linear import Linear
+from torch_geometric.utils import softmax
+
+from lamp_pyg.nn.edges import CompleteBipartite, SharedGraph
+
+PATHS = ("auto", "edge", "dense", "fused")
+EdgeSet = Union[Tensor, CompleteBipartite, SharedGraph]
+
+
+class DenseAttention(NamedTuple):
+    """Attention weights of the dense path.
+
+    ``weights`` is ``[B, H, T, S]`` (target rows padded to ``T``, source columns to
+    ``S``); ``mask`` is ``[B, 1, 1, S]`` (complete bipartite: key padding) or
+    ``[T, S]`` (shared graph: ``mask[target, source]``).
+    """
+
+    weights: Tensor
+    mask: Tensor
+
+
+class LaMPAttention(MessagePassing):
+    r"""Multi-head scaled dot-product attention over a graph, parametrised as in
+    LaMP (`"Neural Message Passing for Multi-Label Classification"
+    <https://arxiv.org/abs/1904.08049>`_, Lanchantin, Sekhon and Qi, ECML-PKDD 2019).
+
+    For each target node :math:`i` and head :math:`h`:
+
+    .. math::
+        \alpha^{h}_{i,j} = \operatorname{softmax}_{j \in \mathcal{N}(i)}
+        \left( \frac{(\mathbf{W}^h_Q \mathbf{x}_i)^{\top}
+        (\mathbf{W}^h_K \mathbf{x}_j)}{\sqrt{d_k}} \right),
+        \qquad
+        \mathbf{x}^{\prime}_i = \mathbf{W}_O \,\big\Vert_{h=1}^{H}
+        \sum_{j \in \mathcal{N}(i)} \operatorname{dropout}(\alpha^{h}_{i,j})\,
+        \mathbf{W}^h_V \mathbf{x}_j
+
+    with no bias on :math:`\mathbf{W}_Q, \mathbf{W}_K, \mathbf{W}_V` (initialised
+    :math:`\mathcal{N}(0, 2/(d + d_k))`), and :math:`\mathbf{W}_O` a bias-free
+    projection present only when :obj:`heads > 1` (xavier normal), as in the
+    released code. A target node without incoming edges gets a zero vector.
+    Residual, LayerNorm and the feed-forward sublayer live in
+    :class:`~lamp_pyg.nn.LaMPBlock`.
+
+    ``edge_index`` may be a plain ``[2, E]`` tensor (messages flow
+    ``edge_index[0] -> edge_index[1]``) or an implicit edge set
+    (:class:`~lamp_pyg.nn.CompleteBipartite`, :class:`~lamp_pyg.nn.SharedGraph`).
+    Three execution paths compute the same function:
+
+    - ``"edge"``: PyG's per-edge :meth:`propagate`; materialises
+      ``[E, heads, head_channels]`` messages.
+    - ``"dense"``: masked dense attention per graph (``[B, heads, T, S]`` scores)
+      for implicit edge sets; never builds per-edge tensors.
+    - ``"fused"``: per-edge scores only (``[E, heads]``), computed in chunks by a
+      custom autograd function that recomputes messages in the backward pass;
+      memory grows with the number of edges, for very large sparse graphs.
+
+    ``"auto"`` picks the path needing the least memory (plain ``edge_index``
+    tensors use ``"edge"`` while its messages fit in :obj:`edge_memory_budget`
+    bytes, else ``"fused"``).
+
+    Args:
+        in_channels (int or tuple): Size of each input sample, or :obj:`-1` to
+            derive it lazily. A tuple gives source and target sizes.
+        out_channels (int): Size of each output sample (:math:`d` in LaMP).
+        heads (int, optional): Number of attention heads. (default: :obj:`1`)
+        head_channels (int, optional): Size of each head (:math:`d_k = d_v`).
+            (default: :obj:`out_channels // heads`)
+        dropout (float, optional): Dropout probability on the attention
+            weights. (default: :obj:`0.`)
+        bias (bool, optional): Add biases to the query, key and value
+            projections (LaMP has none). (default: :obj:`False`)
+        path (str, optional): ``"auto"``, ``"edge"``, ``"dense"`` or
+            ``"fused"``. (default: :obj:`"auto"`)
+        edge_memory_budget (int, optional): Bytes of per-edge messages the
+            ``"edge"`` path may use under ``"auto"``. (default: 1 GiB)
+        **kwargs (optional): Additional arguments of
+            :class:`torch_geometric.nn.conv.MessagePassing`.
+
+    Shapes:
+        - **input:** node features :math:`(|\mathcal{V}|, F_{in})` or
+          :math:`((|\mathcal{V_s}|, F_{s}), (|\mathcal{V_t}|, F_{t}))`,
+          edge set with :math:`E` edges
+        - **output:** node features :math:`(|\mathcal{V}_t|, F_{out})`, and
+          if :obj:`return_attention_weights=True`, the attention weights:
+          ``(edge_index [2, E], alpha [E, heads])`` on the per-edge paths,
+          :class:`DenseAttention` on the dense path.
+    """
+
+    def __init__(
+        self,
+        in_channels: Union[int, Tuple[int, int]],
+        out_channels: int,
+        heads: int = 1,
+        head_channels: Optional[int] = None,
+        dropout: float = 0.0,
+        bias: bool = False,
+        path: str = "auto",
+        edge_memory_budget: int = 1 << 30,
+        **kwargs,
+    ):
+        kwargs.setdefault("aggr", "add")
+        super().__init__(node_dim=0, **kwargs)
+        if head_channels is None:
+            if out_channels % heads != 0:
+                raise ValueError(f"out_channels ({out_channels}) must be divisible by "
+                                 f"heads ({heads}) unless head_channels is given")
+            head_channels = out_channels // heads
+        if path not in PATHS:
+            raise ValueError(f"path must be one of {PATHS}, got {path!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if isinstance(in_channels, int):
+            in_channels = (in_channels, in_channels)
+
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.heads = heads
+        self.head_channels = head_channels
+        self.dropout = dropout
+        self.bias = bias
+        self.path = path
+        self.edge_memory_budget = edge_memory_budget
+        self._alpha: Optional[Tensor] = None
+
+        HC = heads * head_channels
+        self.lin_query = Linear(in_channels[1], HC, bias=bias)
+        self.lin_key = Linear(in_channels[0], HC, bias=bias)
+        self.lin_value = Linear(in_channels[0], HC, bias=bias)
+        if heads > 1 or HC != out_channels:
+            self.lin_out = Linear(HC, out_channels, bias=False)
+        else:
+            self.register_module("lin_out", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        super().reset_parameters()
+        for lin in (self.lin_query, self.lin_key, self.lin_value, self.lin_out):
+            if lin is None:
+                continue
+            lin.reset_parameters()
+            if isinstance(lin.weight, torch.nn.parameter.UninitializedParameter):
+                continue  # lazy: PyG's default init on first call
+            if lin is self.lin_out:
+                torch.nn.init.xavier_normal_(lin.weight)
+            else:
+                std = math.sqrt(2.0 / (lin.in_channels + self.head_channels))
+                torch.nn.init.normal_(lin.weight, mean=0.0, std=std)
+
+    # ------------------------------------------------------------------ paths
+    def choose_path(self, edge_index: EdgeSet) -> str:
+        """The execution path :meth:`forward` would take for this edge set."""
+        if self.path != "auto":
+            return self.path
+        H, C = self.heads, self.head_channels
+        if isinstance(edge_index, Tensor):
+            E = edge_index.size(1)
+            return "edge" if 4 * E * H * C * 4 <= self.edge_memory_budget else "fused"
+        E = edge_index.num_edges
+        edge_bytes = 4 * E * H * C * 4  # query_i, key_j, value_j, messages
+        if isinstance(edge_index, CompleteBipartite):
+            B, T, S = edge_index.num_graphs, edge_index.max_dst, edge_index.max_src
+        else:
+            B, T, S = edge_index.num_graphs, edge_index.num_dst, edge_index.num_src
+        dense_bytes = 3 * B * H * T * S * 4 + 2 * B * S * H * C * 4  # scores, attn, dropout
+        if dense_bytes <= edge_bytes:
+            return "dense"
+        return "edge" if edge_bytes <= self.edge_memory_budget else "fused"
+
+    def forward(self, x: Union[Tensor, Tuple[Tensor, Tensor]], edge_index: EdgeSet,
+                return_attention_weights: Optional[bool] = None):
+        if isinstance(x, Tensor):
+            x = (x, x)
+        H, C = self.heads, self.head_channels
+        query = self.lin_query(x[1]).view(-1, H, C)  # [N_dst, H, C]
+        key = self.lin_key(x[0]).view(-1, H, C)  # [N_src, H, C]
+        value = self.lin_value(x[0]).view(-1, H, C)  # [N_src, H, C]
+
+        path = self.choose_path(edge_index)
+        if path == "dense":
+            if isinstance(edge_index, Tensor):
+                raise ValueError("path='dense' needs an implicit edge set "
+                                 "(CompleteBipartite or SharedGraph), got an edge_index tensor")
+            out, weights = self._dense(query, key, value, edge_index)  # [N_dst, H, C]
+            attn = DenseAttention(*weights)
+        else:
+            ei = edge_index if isinstance(edge_index, Tensor) else edge_index.to_edge_index()
+            if path == "edge":
+                out = self.propagate(ei, query=query, key=key, value=value,
+                                     size=(key.size(0), query.size(0)))
+                alpha = self._alpha
+                self._alpha = None
+            else:
+                out, alpha = fused_edge_attention(query, key, value, ei, self.dropout,
+                                                  self.training)
+            attn = (ei, alpha)
+
+        out = out.reshape(-1, H * C)  # [N_dst, H * C]
+        if self.lin_out is not None:
+            out = self.lin_out(out)  # [N_dst, out_channels]
+        if return_attention_weights:
+            return out, attn
+        return out
+
+    def message(self, query_i: Tensor, key_j: Tensor, value_j: Tensor, index: Tensor,
+                ptr: Optional[Tensor], size_i: Optional[int]) -> Tensor:
+        alpha = (query_i * key_j).sum(dim=-1) / math.sqrt(self.head_channels)  # [E, H]
+        alpha = softmax(alpha, index, ptr, size_i)
+        self._alpha = alpha
+        alpha = F.dropout(alpha, p=self.dropout, training=self.training)
+        return value_j * alpha.unsqueeze(-1)  # [E, H, C]
+
+    def _dense(self, query: Tensor, key: Tensor, value: Tensor,
+               edges: Union[CompleteBipartite, SharedGraph]) -> Tuple[Tensor, Tensor]:
+        H, C = self.heads, self.head_channels
+        if isinstance(edges, SharedGraph):
+            B, T, S = edges.num_graphs, edges.num_dst, edges.num_src
+            q = query.view(B, T, H, C).transpose(1, 2)  # [B, H, T, C]
+            k = key.view(B, S, H, C).transpose(1, 2)  # [B, H, S, C]
+            v = value.view(B, S, H, C).transpose(1, 2)  # [B, H, S, C]
+            mask = edges.dense_mask()  # [T, S]
+        else:
+            B, T, S = edges.num_graphs, edges.max_dst, edges.max_src
+            q, _, dst_idx = _pad(query, edges.dst_batch, B, T)  # [B, T, H, C]
+            k, key_mask, _ = _pad(key, edges.src_batch, B, S)  # [B, S, H, C], [B, S]
+            v, _, _ = _pad(value, edges.src_batch, B, S)
+            q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+            mask = key_mask.view(B, 1, 1, S)
+
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(C)  # [B, H, T, S]
+        weights = masked_softmax(scores, mask)  # [B, H, T, S]
+        dropped = F.dropout(weights, p=self.dropout, training=self.training)
+        out = torch.matmul(dropped, v).transpose(1, 2)  # [B, T, H, C]
+        if isinstance(edges, SharedGraph):
+            out = out.reshape(B * T, H, C)
+        else:
+            out = out.reshape(B * T, H, C)[dst_idx]  # [N_dst, H, C]
+        return out, (weights, mask)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
+                f"heads={self.heads}, head_channels={self.head_channels}, "
+                f"dropout={self.dropout}, path={self.path!r})")
+
+
+def masked_softmax(scores: Tensor, mask: Tensor) -> Tensor:
+    """Softmax over the last dim restricted to ``mask``; rows with no ``True`` give zeros
+    (and zero gradients), never NaN."""
+    has_any = mask.any(dim=-1, keepdim=True)
+    scores = scores.masked_fill(~mask, float("-inf")).masked_fill(~has_any, 0.0)
+    return torch.softmax(scores, dim=-1).masked_fill(~(mask & has_any), 0.0)
+
+
+def _pad(x: Tensor, batch: Tensor, B: int, N: int) -> Tuple[Tensor, Tensor, Tensor]:
+    """Scatters sorted, batched rows ``x [n, ...]`` into ``[B, N, ...]`` with static shapes.
+
+    Returns the padded tensor, the ``[B, N]`` validity mask and each row's flat
+    position ``b * N + i``.
+    """
+    counts = torch.zeros(B, dtype=torch.long, device=x.device).scatter_add_(
+        0, batch, torch.ones_like(batch))
+    start = torch.cumsum(counts, 0) - counts  # [B]
+    pos = torch.arange(batch.numel(), device=x.device) - start[batch]  # [n]
+    flat = batch * N + pos  # [n]
+    out = x.new_zeros((B * N,) + tuple(x.shape[1:])).index_copy(0, flat, x)
+    valid = torch.zeros(B * N, dtype=torch.bool, device=x.device).index_fill(0, flat, True)
+    return out.view((B, N) + tuple(x.shape[1:])), valid.view(B, N), flat
+
+
+# ---------------------------------------------------------------------- fused path
+class _FusedEdgeAttention(torch.autograd.Function):
+    """Edge-softmax attention that keeps only ``[E, H]`` per-edge tensors.
+
+    Messages ``alpha_e * v_src(e)`` and score terms are computed chunk by chunk in
+    both passes, so peak memory is ``O(E * H + chunk * H * C + N * H * C)``.
+    """
+
+    @staticmethod
+    def forward(ctx, query, key, value, src, dst, p, training, chunk):
+        E, H, C = src.numel(), query.size(1), query.size(2)
+        scale = 1.0 / math.sqrt(C)
+        scores = query.new_empty(E, H)
+        for s in range(0, E, chunk):
+            e = slice(s, s + chunk)
+            scores[e] = (query[dst[e]] * key[src[e]]).sum(-1) * scale
+        alpha = softmax(scores, dst, num_nodes=query.size(0))  # [E, H]
+        del scores
+        keep = None
+        if training and p > 0:
+            keep = torch.rand_like(alpha) >= p
+            alpha_d = alpha * keep / (1.0 - p)
+        else:
+            alpha_d = alpha
+        out = query.new_zeros(query.shape)
+        for s in range(0, E, chunk):
+            e = slice(s, s + chunk)
+            out.index_add_(0, dst[e], value[src[e]] * alpha_d[e].unsqueeze(-1))
+        ctx.save_for_backward(query, key, value, src, dst, alpha, keep)
+        ctx.p, ctx.chunk, ctx.scale = p, chunk, scale
+        ctx.mark_non_differentiable(alpha)
+        return out, alpha
+
+    @staticmethod
+    def backward(ctx, grad_out, _grad_alpha):
+        query, key, value, src, dst, alpha, keep = ctx.saved_tensors
+        p, chunk, scale = ctx.p, ctx.chunk, ctx.scale
+        E = src.numel()
+        alpha_d = alpha if keep is None else alpha * keep / (1.0 - p)
+        grad_v = torch.zeros_like(value)
+        d_alpha = alpha.new_empty(alpha.shape)  # dL / d alpha (before dropout)
+        for s in range(0, E, chunk):
+            e = slice(s, s + chunk)
+            g = grad_out[dst[e]]  # [e, H, C]
+            grad_v.index_add_(0, src[e], g * alpha_d[e].unsqueeze(-1))
+            d_alpha[e] = (g * value[src[e]]).sum(-1)
+        if keep is not None:
+            d_alpha = d_alpha * keep / (1.0 - p)
+        # softmax backward: d_score = alpha * (d_alpha - sum_row(alpha * d_alpha))
+        row = torch.zeros_like(query[:, :, 0]).index_add_(0, dst, alpha * d_alpha)  # [N, H]
+        d_score = alpha * (d_alpha - row[dst]) * scale  # [E, H]
+        grad_q = torch.zeros_like(query)
+        grad_k = torch.zeros_like(key)
+        for s in range(0, E, chunk):
+            e = slice(s, s + chunk)
+            ds = d_score[e].unsqueeze(-1)
+            grad_q.index_add_(0, dst[e], ds * key[src[e]])
+            grad_k.index_add_(0, src[e], ds * query[dst[e]])
+        return grad_q, grad_k, grad_v, None, None, None, None, None
+
+
+def fused_edge_attention(query: Tensor, key: Tensor, value: Tensor, edge_index: Tensor,
+                         dropout: float = 0.0, training: bool = False,
+                         chunk: int = 1 << 18) -> Tuple[Tensor, Tensor]:
+    """Memory-lean edge-softmax attention (see :class:`LaMPAttention`, path ``"fused"``).
+
+    Returns ``(out [N_dst, H, C], alpha [E, H])``.
+    """
+    return _FusedEdgeAttention.apply(query, key, value, edge_index[0], edge_index[1],
+                                     dropout, training, chunk)

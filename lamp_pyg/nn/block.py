@@ -1,0 +1,106 @@
+r"""Residual + LayerNorm sublayers around :class:`LaMPAttention` (post-LN, as LaMP)."""
+from __future__ import annotations
+
+from typing import Optional, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lamp_pyg.nn.attention import EdgeSet, LaMPAttention
+
+
+class FeedForward(torch.nn.Module):
+    r"""Position-wise feed-forward sublayer with residual and post-LayerNorm:
+
+    .. math::
+        \mathbf{x}^{\prime} = \operatorname{LN}\big(\mathbf{x} + \operatorname{dropout}(
+        \mathbf{W}_2 \operatorname{ReLU}(\mathbf{W}_1 \mathbf{x} + \mathbf{b}_1) + \mathbf{b}_2)\big)
+
+    Args:
+        channels (int): Input and output size :math:`d`.
+        ff_channels (int): Hidden size :math:`d_{ff}`.
+        dropout (float, optional): Dropout on the sublayer output. (default: :obj:`0.`)
+    """
+
+    def __init__(self, channels: int, ff_channels: int, dropout: float = 0.0):
+        super().__init__()
+        self.channels, self.ff_channels, self.dropout = channels, ff_channels, dropout
+        self.lin1 = torch.nn.Linear(channels, ff_channels)
+        self.lin2 = torch.nn.Linear(ff_channels, channels)
+        self.norm = torch.nn.LayerNorm(channels, eps=1e-5)
+
+    def reset_parameters(self):
+        self.lin1.reset_parameters()
+        self.lin2.reset_parameters()
+        self.norm.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.lin2(F.relu(self.lin1(x)))  # [N, d]
+        return self.norm(x + F.dropout(h, p=self.dropout, training=self.training))
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.channels}, {self.ff_channels}, "
+                f"dropout={self.dropout})")
+
+
+class LaMPBlock(torch.nn.Module):
+    r"""One attention sublayer and one feed-forward sublayer, as in LaMP's decoder:
+
+    .. math::
+        \mathbf{h}_i &= \operatorname{LN}\big(\mathbf{x}_i + \operatorname{dropout}(
+        \operatorname{Attn}(\mathbf{x}_i, \{\mathbf{x}_j\}_{j \in \mathcal{N}(i)}))\big) \\
+        \mathbf{x}^{\prime}_i &= \operatorname{FFN}(\mathbf{h}_i)
+
+    where :math:`\operatorname{Attn}` is :class:`LaMPAttention` and FFN is
+    :class:`FeedForward` (with its own residual and LayerNorm). For bipartite
+    input ``(x_src, x_dst)`` the residual comes from the target nodes, so e.g.
+    labels keep their state while reading from feature nodes.
+
+    Args:
+        in_channels (int or tuple): Source (and target) input size, :obj:`-1`
+            for lazy. The target size must equal :obj:`channels` (residual).
+        channels (int): Model size :math:`d`.
+        heads (int, optional): Attention heads. (default: :obj:`1`)
+        ff_channels (int, optional): Feed-forward hidden size.
+            (default: :obj:`channels`)
+        dropout (float, optional): Dropout on attention weights and on both
+            sublayer outputs. (default: :obj:`0.`)
+        path (str, optional): Attention execution path, see
+            :class:`LaMPAttention`. (default: :obj:`"auto"`)
+    """
+
+    def __init__(self, in_channels: Union[int, Tuple[int, int]], channels: int,
+                 heads: int = 1, ff_channels: Optional[int] = None,
+                 dropout: float = 0.0, path: str = "auto"):
+        super().__init__()
+        ff_channels = ff_channels or channels
+        self.in_channels, self.channels, self.heads = in_channels, channels, heads
+        self.ff_channels, self.dropout = ff_channels, dropout
+        self.attn = LaMPAttention(in_channels, channels, heads=heads, dropout=dropout,
+                                  path=path)
+        self.norm = torch.nn.LayerNorm(channels, eps=1e-5)
+        self.ffn = FeedForward(channels, ff_channels, dropout)
+
+    def reset_parameters(self):
+        self.attn.reset_parameters()
+        self.norm.reset_parameters()
+        self.ffn.reset_parameters()
+
+    def forward(self, x: Union[Tensor, Tuple[Tensor, Tensor]], edge_index: EdgeSet,
+                return_attention_weights: Optional[bool] = None):
+        x_dst = x[1] if isinstance(x, (tuple, list)) else x
+        if return_attention_weights:
+            h, attn = self.attn(x, edge_index, return_attention_weights=True)
+        else:
+            h, attn = self.attn(x, edge_index), None
+        h = self.norm(x_dst + F.dropout(h, p=self.dropout, training=self.training))
+        out = self.ffn(h)  # [N_dst, d]
+        if return_attention_weights:
+            return out, attn
+        return out
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.in_channels}, {self.channels}, "
+                f"heads={self.heads}, ff_channels={self.ff_channels}, "
+                f"dropout={self.dropout})")

@@ -1,0 +1,296 @@
+"""Training loop: data -> label graph -> model -> epochs -> checkpoints -> reports.
+
+Read top to bottom: :func:`build` makes datasets, label graph and model from a
+config; :func:`train` runs the epochs (checkpointing at every epoch end and every
+``train.checkpoint_minutes`` inside an epoch); :func:`final_report` scores the best
+checkpoint with thresholds tuned on validation (headline protocol) and the paper's
+protocol from the kept per-epoch tables.
+
+Reproducibility: the shuffling order and the dropout RNG of epoch ``e`` depend only
+on ``(seed, e)``, and mid-epoch checkpoints store the RNG state and the position in
+the epoch, so a resumed run computes exactly what an uninterrupted one does.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from torch_geometric.loader import DataLoader
+
+from lamp_pyg.data.dataset import LaMPDataset
+from lamp_pyg.evaluation import PAPER_GRID, epoch_record, format_table, headline_report, paper_protocol
+from lamp_pyg.evaluation.thresholds import tune_global
+from lamp_pyg.graphs import LabelGraph
+from lamp_pyg.models import LaMP, LaMPConfig
+from lamp_pyg.training.checkpoint import (CheckpointError, check_compatible, load_checkpoint,
+                                          save_checkpoint)
+from lamp_pyg.training.config import Config
+from lamp_pyg.training.configuration import to_dict
+
+ENV_CACHE = "LAMP_PYG_CACHE"
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. the loss became NaN); the last good checkpoint is kept."""
+
+
+# ---------------------------------------------------------------------- setup
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"train.device={name!r} but CUDA is not available here")
+    return dev
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def cache_dir(cfg: Config) -> str:
+    return os.path.expanduser(os.environ.get(ENV_CACHE) or cfg.data.cache)
+
+
+def load_datasets(cfg: Config) -> Dict[str, LaMPDataset]:
+    d = cfg.data
+    return {s: LaMPDataset(cache_dir(cfg), d.name, s, path=d.path, data_root=d.root,
+                           options=d.prepare_options()) for s in ("train", "valid", "test")}
+
+
+def build_label_graph(cfg: Config, train: LaMPDataset) -> LabelGraph:
+    g = cfg.graph
+    params = {"prior": {"min_count": g.min_count}, "conditional": {"tau": g.tau},
+              "knn": {"k": g.k}}.get(g.kind, {})
+    if g.kind == "given":
+        return LabelGraph.from_edge_list(g.edge_file, train.label_names, Y=train.train_labels)
+    return LabelGraph.from_labels(train.train_labels, g.kind, label_names=train.label_names,
+                                  num_labels=train.num_labels, **params)
+
+
+def model_config(cfg: Config, train: LaMPDataset) -> LaMPConfig:
+    return LaMPConfig(**train.model_kwargs(), **asdict(cfg.model))
+
+
+def build(cfg: Config):
+    """Datasets, label graph and model for a config."""
+    ds = load_datasets(cfg)
+    graph = build_label_graph(cfg, ds["train"])
+    model = LaMP(model_config(cfg, ds["train"]), graph.edge_index)
+    return ds, graph, model
+
+
+# ---------------------------------------------------------------------- scoring
+@torch.no_grad()
+def predict_scores(model: LaMP, loader, device) -> Tuple[np.ndarray, np.ndarray]:
+    """Sigmoid probabilities and targets, both ``[N, L]``."""
+    model.eval()
+    scores, targets = [], []
+    for batch in loader:
+        batch = batch.to(device)
+        scores.append(torch.sigmoid(model(batch).logits.float()).cpu())
+        targets.append(batch["label"].y.cpu())
+    L = model.config.num_labels
+    S = torch.cat(scores).numpy() if scores else np.zeros((0, L), np.float32)
+    Y = torch.cat(targets).numpy().astype(np.uint8) if targets else np.zeros((0, L), np.uint8)
+    return S, Y
+
+
+# ---------------------------------------------------------------------- training
+def _epoch_order(n: int, seed: int, epoch: int) -> List[int]:
+    g = torch.Generator().manual_seed(seed * 100003 + epoch)
+    return torch.randperm(n, generator=g).tolist()
+
+
+def _log(run_dir: Path, record: Dict[str, Any]) -> None:
+    with open(run_dir / "metrics.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[str, Any]:
+    """Trains (or resumes) a run; returns the final report (also written to ``run_dir``)."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    t = cfg.train
+    if t.num_threads:
+        torch.set_num_threads(t.num_threads)
+    device = pick_device(t.device)
+    seed_everything(t.seed)
+    ds, graph, model = build(cfg)
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=t.lr, betas=tuple(t.betas), eps=t.eps,
+                           weight_decay=t.weight_decay)
+    cfg_dict = to_dict(cfg)
+    meta = {k: ds["train"].meta[k] for k in ("name", "kind", "vocab", "label_names", "options",
+                                              "feature_mean", "feature_std", "model_kwargs")}
+    last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
+
+    state = {"epoch": 0, "step": 0, "history": [], "best": None, "loss_sum": 0.0, "seen": 0}
+    resume_rng = None
+    if resume and last_path.exists():
+        ck = load_checkpoint(last_path)
+        check_compatible(ck, cfg_dict, last_path)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        state = ck["train_state"]
+        resume_rng = ck["rng"] if state["step"] else None
+        log(f"resumed from {last_path}: epoch {state['epoch'] + 1}, step {state['step']}")
+    elif resume:
+        log(f"--resume: no checkpoint at {last_path}, starting from scratch")
+    elif last_path.exists():
+        raise CheckpointError(f"{run_dir} already holds a run (last.pt): pass --resume to "
+                              f"continue it, or choose another run_dir")
+    (run_dir / "config.yaml").write_text(_yaml(cfg_dict))
+    (run_dir / "label_graph.txt").write_text(graph.summary() + "\n")
+    log(f"model: {sum(p.numel() for p in model.parameters()):,} parameters; {graph}")
+
+    def checkpoint(path: Path, extra: Optional[Dict[str, Any]] = None):
+        ck = {"model": model.state_dict(), "optimizer": opt.state_dict(), "config": cfg_dict,
+              "meta": meta, "label_graph": graph.state_dict(), "train_state": state,
+              "rng": torch.get_rng_state()}
+        ck.update(extra or {})
+        save_checkpoint(ck, path)
+
+    valid_loader = DataLoader(ds["valid"], batch_size=t.eval_batch_size)
+    test_loader = DataLoader(ds["test"], batch_size=t.eval_batch_size)
+    n_train = len(ds["train"])
+    steps_per_epoch = math.ceil(n_train / t.batch_size)
+    last_ck_time = time.monotonic()
+
+    while state["epoch"] < t.epochs:
+        epoch = state["epoch"]
+        order = _epoch_order(n_train, t.seed, epoch)
+        if state["step"] == 0:
+            torch.manual_seed(t.seed * 100003 + epoch)  # dropout RNG of this epoch
+            state["loss_sum"], state["seen"] = 0.0, 0
+        else:
+            torch.set_rng_state(resume_rng)  # mid-epoch resume: exact RNG position
+        model.train()
+        batches = DataLoader(ds["train"][order[state["step"] * t.batch_size:]],
+                             batch_size=t.batch_size)
+        bar = _progress(t.progress, steps_per_epoch, state["step"], f"epoch {epoch + 1}/{t.epochs}")
+        t0, seen0 = time.perf_counter(), state["seen"]
+        for batch in batches:
+            batch = batch.to(device)
+            out = model(batch)
+            loss = model.loss(out, batch["label"].y)
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"loss is {loss.item()} at epoch {epoch + 1}, step {state['step'] + 1}: "
+                    f"stopping; the last good checkpoint is {last_path} (try a lower train.lr)")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            B = batch.num_graphs
+            state["loss_sum"] += loss.item() * B
+            state["seen"] += B
+            state["step"] += 1
+            sps = (state["seen"] - seen0) / max(time.perf_counter() - t0, 1e-9)
+            bar.update(1)
+            bar.set_postfix(loss=f"{state['loss_sum'] / state['seen']:.4f}", samples_s=f"{sps:.0f}")
+            if t.checkpoint_minutes and time.monotonic() - last_ck_time > 60 * t.checkpoint_minutes:
+                checkpoint(last_path)
+                last_ck_time = time.monotonic()
+        bar.close()
+        train_time = time.perf_counter() - t0
+
+        # end of epoch: score valid and test (the paper protocol needs both per epoch)
+        te = time.perf_counter()
+        Sv, Yv = predict_scores(model, valid_loader, device)
+        St, Yt = predict_scores(model, test_loader, device)
+        record = epoch_record(epoch + 1, Yv, Sv, Yt, St)
+        thr, val, _ = tune_global(Yv, Sv, t.select_metric) if t.select_metric != "mAP" else (
+            None, record["valid"]["mAP"], None)
+        eval_time = time.perf_counter() - te
+        summary = {"epoch": epoch + 1, "train_loss": state["loss_sum"] / max(state["seen"], 1),
+                   f"valid_{t.select_metric}": val, "threshold": thr,
+                   "train_seconds": round(train_time, 2), "eval_seconds": round(eval_time, 2),
+                   "samples_per_second": round(state["seen"] / max(train_time, 1e-9), 1)}
+        state["history"].append({**summary, "record": record})
+        log(f"epoch {epoch + 1}: train loss {summary['train_loss']:.4f}, valid "
+            f"{t.select_metric} {val:.4f} (t={thr}), {train_time:.1f}s train, "
+            f"{eval_time:.1f}s eval, {summary['samples_per_second']:.0f} samples/s")
+        is_best = state["best"] is None or val > state["best"]["value"]
+        if is_best:
+            state["best"] = {"epoch": epoch + 1, "value": val, "threshold": thr}
+        state["epoch"], state["step"] = epoch + 1, 0
+        if is_best:
+            checkpoint(best_path)
+        checkpoint(last_path)
+        _log(run_dir, summary)
+        last_ck_time = time.monotonic()
+
+    return final_report(cfg, run_dir, ds, device, log=log)
+
+
+def final_report(cfg: Config, run_dir: Path, ds, device, log=print) -> Dict[str, Any]:
+    """Headline protocol on the best checkpoint + paper protocol from the history."""
+    ck = load_checkpoint(run_dir / "best.pt")
+    graph_state = ck["label_graph"]
+    model = LaMP(LaMPConfig(**{**ck["meta"]["model_kwargs"], **ck["config"]["model"]}),
+                 graph_state["edge_index"]).to(device)
+    model.load_state_dict(ck["model"])
+    t = cfg.train
+    Sv, Yv = predict_scores(model, DataLoader(ds["valid"], batch_size=t.eval_batch_size), device)
+    St, Yt = predict_scores(model, DataLoader(ds["test"], batch_size=t.eval_batch_size), device)
+    headline = headline_report(Yv, Sv, Yt, St, per_label=cfg.eval.per_label_thresholds)
+    history = load_checkpoint(run_dir / "last.pt")["train_state"]["history"]
+    paper = paper_protocol([h["record"] for h in history])
+    thresholds = {m: r["threshold"] for m, r in headline.items()
+                  if isinstance(r, dict) and r.get("threshold") is not None}
+    # store the tuned thresholds with the checkpoint they belong to
+    ck["thresholds"] = thresholds
+    save_checkpoint(ck, run_dir / "best.pt")
+    report = {"dataset": cfg.data.name, "graph": cfg.graph.kind, "seed": t.seed,
+              "best_epoch": ck["train_state"]["best"]["epoch"], "epochs": len(history),
+              "select_metric": t.select_metric, "headline": headline, "paper_protocol": paper,
+              "seconds_per_epoch": float(np.mean([h["train_seconds"] for h in history])),
+              "samples_per_second": float(np.mean([h["samples_per_second"] for h in history]))}
+    text = (format_table(headline, title=f"Headline protocol: best epoch "
+                         f"{report['best_epoch']} on valid {t.select_metric}, thresholds "
+                         f"tuned on valid, applied to test")
+            + "\n\n" + format_table(paper, title="Paper protocol (LaMP): best (epoch, "
+                                    "threshold) per metric on valid, test reported there"))
+    (run_dir / "results.json").write_text(json.dumps(report, indent=2, default=float))
+    (run_dir / "results.txt").write_text(text + "\n")
+    log(text)
+    if cfg.eval.plots:
+        try:
+            from lamp_pyg.training.plots import plot_run
+            plot_run(history, Yv, Sv, run_dir)
+        except ImportError as e:
+            log(f"plots skipped: {e} (pip install matplotlib)")
+    return report
+
+
+def _progress(enabled: bool, total: int, initial: int, desc: str):
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+            # disable=None: a bar on a terminal, quiet in logs (epoch lines still print)
+            return tqdm(total=total, initial=initial, desc=desc, leave=False, disable=None,
+                        mininterval=0.5, dynamic_ncols=True, file=sys.stderr)
+        except ImportError:
+            pass
+
+    class _Null:
+        def update(self, n): pass
+        def set_postfix(self, **kw): pass
+        def close(self): pass
+    return _Null()
+
+
+def _yaml(d) -> str:
+    import yaml
+    return yaml.safe_dump(d, sort_keys=False)

@@ -1,0 +1,93 @@
+"""Predict label names for new raw inputs with a trained checkpoint.
+
+    pred = Predictor.from_checkpoint("runs/default-prior-seed0/best.pt")
+    pred.predict(["w12 w40 w7"])   # -> [[('y3', 0.97), ('y11', 0.81)], ...]
+
+Inputs are encoded by the same code as the training data
+(:func:`lamp_pyg.data.prepare.encode_input`) with the stored vocabulary, feature
+standardisation and options; labels are those whose probability clears the
+threshold tuned on validation (stored in the checkpoint).
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from torch_geometric.loader import DataLoader
+
+from lamp_pyg.data.prepare import PrepareOptions, encode_input
+from lamp_pyg.data.sample import make_sample
+from lamp_pyg.models import LaMP, LaMPConfig
+from lamp_pyg.training.checkpoint import load_checkpoint
+
+
+class Predictor:
+    def __init__(self, model: LaMP, meta: dict, threshold: Union[float, np.ndarray]):
+        self.model = model.eval()
+        self.meta = meta
+        self.kind = meta["kind"]
+        self.opts = PrepareOptions(**meta["options"])
+        self.tok2id = {t: i for i, t in enumerate(meta["vocab"])}
+        self.label_names = meta["label_names"]
+        self.threshold = threshold
+        self.mean = None if meta["feature_mean"] is None else np.asarray(meta["feature_mean"])
+        self.std = None if meta["feature_std"] is None else np.asarray(meta["feature_std"])
+
+    @classmethod
+    def from_checkpoint(cls, path, metric: Optional[str] = None) -> "Predictor":
+        """Loads ``best.pt``; uses the threshold tuned on validation for ``metric``
+        (default: the run's selection metric; 0.5 if the run never finished)."""
+        ck = load_checkpoint(path)
+        cfg = LaMPConfig(**{**ck["meta"]["model_kwargs"], **ck["config"]["model"]})
+        model = LaMP(cfg, ck["label_graph"]["edge_index"])
+        model.load_state_dict(ck["model"])
+        metric = metric or ck["config"]["train"]["select_metric"]
+        thr = ck.get("thresholds", {}).get(metric, 0.5)
+        return cls(model, ck["meta"], thr)
+
+    def parse(self, text: str):
+        """A raw input line -> the reader's input form for this dataset kind."""
+        if self.kind == "text":
+            if self.meta["name"] == "reuters":
+                from lamp_pyg.io.reuters import tokenize
+                return tokenize(text)
+            return text.lower().split()
+        if self.kind == "dense":
+            vals = [float(v) for v in text.replace(",", " ").split()]
+            if len(vals) != len(self.mean):
+                raise ValueError(f"expected {len(self.mean)} feature values, got {len(vals)}")
+            return np.asarray(vals)
+        if self.kind == "sparse":  # "idx:val idx:val" or "idx idx"
+            idx = [int(t.split(":")[0]) for t in text.split()]
+            return (np.asarray(idx, dtype=np.int64), np.ones(len(idx), np.float32))
+        if self.kind == "molecule":
+            from lamp_pyg.io.sider import smiles_to_graph
+            return smiles_to_graph(text.strip())
+        raise ValueError(f"cannot parse inputs of kind {self.kind!r}")
+
+    @torch.no_grad()
+    def predict_proba(self, inputs: Sequence) -> np.ndarray:
+        """``[N, L]`` probabilities for raw input lines (or already-parsed inputs)."""
+        L = len(self.label_names)
+        samples = []
+        for x in inputs:
+            e = encode_input(self.kind, self.parse(x) if isinstance(x, str) else x,
+                             self.tok2id, self.opts, self.mean, self.std)
+            if e.vec is not None:
+                samples.append(make_sample([], L, vec=torch.from_numpy(e.vec)))
+            else:
+                samples.append(make_sample(
+                    [], L, tokens=torch.from_numpy(e.ids),
+                    values=None if e.values is None else torch.from_numpy(e.values),
+                    positions=self.kind == "text",
+                    token_edge_index=None if e.edges is None else torch.from_numpy(e.edges)))
+        out = [torch.sigmoid(self.model(b).logits) for b in DataLoader(samples, batch_size=64)]
+        return torch.cat(out).numpy() if out else np.zeros((0, L), np.float32)
+
+    def predict(self, inputs: Sequence) -> List[List[Tuple[str, float]]]:
+        """Per input: ``(label name, probability)`` above the threshold, most likely first."""
+        P = self.predict_proba(inputs)
+        keep = P >= np.asarray(self.threshold)
+        return [[(self.label_names[j], float(P[i, j])) for j in np.argsort(-P[i]) if keep[i, j]]
+                for i in range(len(P))]
