@@ -253,7 +253,8 @@ def format_stats(meta: dict) -> str:
     lines = [f"dataset {meta['name']} ({meta['kind']}), {len(meta['label_names'])} labels "
              f"in training, vocabulary {len(meta['vocab'])}",
              f"{'split':<8}{'samples':>9}{'card.':>9}{'labels':>8}{'mean tok':>10}{'max tok':>9}"]
-    for s, st in meta["stats"].items():
+    for s in ("train", "valid", "test"):
+        st = meta["stats"][s]
         lines.append(f"{s:<8}{st['samples']:>9}{st['cardinality']:>9.3f}{st['labels_present']:>8}"
                      f"{st['mean_tokens']:>10.1f}{st['max_tokens']:>9}")
     rs = meta["raw_stats"]

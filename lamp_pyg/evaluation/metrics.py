@@ -327,28 +327,24 @@ def average_precision_per_label(Y: ArrayLike, S: ArrayLike) -> np.ndarray:
 
 
 def _ap_per_label(Y: np.ndarray, S: np.ndarray) -> np.ndarray:
-    """average_precision_per_label on validated arrays (bool Y, float64 S)."""
-    n = S.shape[0]
-    # Work label-major (contiguous rows) for speed; the order inside a tie group is irrelevant.
-    St = np.ascontiguousarray(S.T)
-    order = np.argsort(-St, axis=1)
-    s_sorted = np.take_along_axis(St, order, axis=1)
-    y_sorted = np.take_along_axis(np.ascontiguousarray(Y.T), order, axis=1)
-    cum_tp = np.cumsum(y_sorted, axis=1, dtype=np.int64)
-    seen = np.arange(1, n + 1, dtype=np.int64)[None, :]  # samples ranked so far
-    tied_next = s_sorted[:, :-1] == s_sorted[:, 1:]
-    if tied_next.any():
-        # Replace cum_tp and seen by their values at the last element of the tie group:
-        # both are non-decreasing, so a reverse running minimum over group ends gives them.
-        is_last = np.ones(s_sorted.shape, dtype=bool)
-        is_last[:, :-1] = ~tied_next
-        big = np.iinfo(np.int64).max
-        cum_tp = np.minimum.accumulate(np.where(is_last, cum_tp, big)[:, ::-1], axis=1)[:, ::-1]
-        seen = np.minimum.accumulate(np.where(is_last, seen, big)[:, ::-1], axis=1)[:, ::-1]
-    precision = cum_tp / seen
-    n_pos = y_sorted.sum(axis=1)
-    summed = np.where(y_sorted, precision, 0.0).sum(axis=1)
-    return _safe_ratio(summed, n_pos)
+    """average_precision_per_label on validated arrays (bool Y, float64 S).
+
+    For each positive ``i`` of label ``l`` with score ``s``: precision at the end
+    of its tie group = ``#{positives with score >= s} / #{samples with score >= s}``;
+    ``AP_l`` is the mean of these over the positives. One sort per label plus
+    binary searches for the (few) positives.
+    """
+    n, num_labels = S.shape
+    St = np.ascontiguousarray(S.T)  # [L, N]
+    Yt = np.ascontiguousarray(Y.T)
+    sorted_scores = np.sort(St, axis=1)  # ascending, per label
+    ap = np.full(num_labels, np.nan)
+    for label in np.flatnonzero(Yt.any(axis=1)):
+        pos = np.sort(St[label][Yt[label]])
+        ranked = n - np.searchsorted(sorted_scores[label], pos, side="left")  # samples with score >= s
+        pos_ranked = pos.size - np.searchsorted(pos, pos, side="left")  # positives with score >= s
+        ap[label] = (pos_ranked / ranked).sum() / pos.size
+    return ap
 
 
 def mean_average_precision(Y: ArrayLike, S: ArrayLike) -> float:
@@ -371,25 +367,37 @@ def mean_average_precision(Y: ArrayLike, S: ArrayLike) -> float:
 
 
 def _precision_at_ks(Y: np.ndarray, S: np.ndarray, ks: Sequence[int]) -> Dict[int, float]:
-    num_labels = S.shape[1]
+    n, num_labels = S.shape
     for k in ks:
         if int(k) != k or not 1 <= k <= num_labels:
             raise ValueError(f"k must be an integer in [1, L={num_labels}], got {k}")
-    k_max = int(max(ks))
-    # The k_max largest scores of each row, in decreasing order.
-    neg = -S
-    top = -np.sort(np.partition(neg, k_max - 1, axis=1)[:, :k_max], axis=1)
+    # The m = min(k_max + 1, L) largest scores of each row, in decreasing order, and their truth.
+    m = min(int(max(ks)) + 1, num_labels)
+    idx = np.argpartition(-S, m - 1, axis=1)[:, :m] if m < num_labels else np.broadcast_to(
+        np.arange(num_labels), (n, num_labels))
+    top_s = np.take_along_axis(S, idx, axis=1)
+    order = np.argsort(-top_s, axis=1, kind="stable")
+    top_s = np.take_along_axis(top_s, order, axis=1)
+    top_y = np.take_along_axis(np.take_along_axis(Y, idx, axis=1), order, axis=1)
+    cum_y = np.cumsum(top_y, axis=1)
     out = {}
     for k in ks:
-        kth = top[:, k - 1 : k]  # [N, 1] k-th largest score
-        above = S > kth
-        tied = S == kth
-        g = above.sum(axis=1)
-        pos_above = (above & Y).sum(axis=1)
-        e = tied.sum(axis=1)
-        pos_tied = (tied & Y).sum(axis=1)
-        hits = pos_above + pos_tied * (k - g) / e
-        out[int(k)] = float(np.mean(hits / k))
+        k = int(k)
+        hits = cum_y[:, k - 1].astype(np.float64)  # exact when the k-th and (k+1)-th scores differ
+        if k < num_labels:
+            tied_rows = np.flatnonzero(top_s[:, k - 1] == top_s[:, k])
+            if tied_rows.size:
+                # The tie group at the k-th score crosses the top-k boundary: split it fractionally.
+                # Labels above the k-th score are all in the top list; the group may extend past it.
+                kth = top_s[tied_rows, k - 1][:, None]
+                g = (top_s[tied_rows, :k] > kth).sum(axis=1)
+                pos_above = np.where(g > 0, cum_y[tied_rows, np.maximum(g - 1, 0)], 0)
+                all_rows = tied_rows.size == n
+                tied = (S if all_rows else S[tied_rows]) == kth
+                e = tied.sum(axis=1)
+                pos_tied = (tied & (Y if all_rows else Y[tied_rows])).sum(axis=1)
+                hits[tied_rows] = pos_above + pos_tied * (k - g) / e
+        out[k] = float(np.mean(hits / k))
     return out
 
 

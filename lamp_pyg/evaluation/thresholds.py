@@ -192,13 +192,17 @@ def tune_per_label(
     Sf = _as_scores(S)
     _same_shape(Yb, Sf, "S")
     g = as_grid(grid)
+    counts = _grid_counts(Yb, Sf, g)
     if isinstance(fallback, str):
-        fallback_t = tune_global(Yb, Sf, fallback, g)[0]
+        if fallback not in THRESHOLD_METRICS:
+            raise ValueError(f"fallback must be a float or one of {THRESHOLD_METRICS}, got {fallback!r}")
+        # same as tune_global(Y, S, fallback, grid)[0], reusing the counts
+        fallback_t = float(g[best_index(_metrics_from_counts(*counts, metrics=[fallback])[fallback])])
     else:
         fallback_t = float(fallback)
         if np.isnan(fallback_t):
             raise ValueError("fallback threshold is NaN")
-    _, _, _, true_l, pred_l, tp_l = _grid_counts(Yb, Sf, g)
+    _, _, _, true_l, pred_l, tp_l = counts
     f1 = _safe_ratio(2 * tp_l, true_l[:, None] + pred_l)  # [L, G]
     f1_clean = np.where(np.isnan(f1), -np.inf, f1)
     j = np.argmax(f1_clean, axis=1)  # first maximum -> smallest threshold

@@ -186,87 +186,116 @@ def _label_matrix_to_csr(Y: Any, num_labels: Optional[int],
 # --------------------------------------------------------------------------- #
 # Sparse co-occurrence counts
 # --------------------------------------------------------------------------- #
-def _merge_counts(keys: List[np.ndarray], counts: List[np.ndarray]) -> Tuple[np.ndarray,
-                                                                            np.ndarray]:
-    key = np.concatenate(keys)
-    cnt = np.concatenate(counts)
-    ukey, inv = np.unique(key, return_inverse=True)
-    return ukey, np.bincount(inv, weights=cnt, minlength=ukey.size).astype(np.int64)
+class _Labels:
+    """Training labels in CSR form plus the per-label frequencies :math:`C_{ii}`."""
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, num_examples: int,
+                 num_labels: int):
+        self.indptr = indptr
+        self.indices = indices
+        self.num_examples = num_examples
+        self.num_labels = num_labels
+        self.freq = np.bincount(indices, minlength=num_labels).astype(np.int64)
 
 
-def _cooccurrence(indptr: np.ndarray, indices: np.ndarray,
-                  num_labels: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    r"""Sparse co-occurrence counts :math:`C = \mathbf{Y}^{\top}\mathbf{Y}`.
+def _count_block(lab: _Labels, pos: np.ndarray, row_of: np.ndarray,
+                 row_len: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts the pairs (label at CSR position ``pos``, any other label of its row).
 
-    Pairs are enumerated row by row (a row with :math:`c` labels yields
-    :math:`c^2` pairs, of which the :math:`\binom{c}{2}` with :math:`a < b` are
-    kept), in chunks of at most ``_MAX_PAIRS_PER_CHUNK`` pairs, so memory grows
-    with the number of non-zero entries of :math:`C`, not with :math:`L^2`.
-
-    Returns:
-        ``(freq, a, b, count)``: ``freq[i]`` = :math:`C_{ii}`, and the strictly
-        upper-triangular non-zeros :math:`C_{ab} > 0, a < b`, sorted by ``(a, b)``.
-    """
-    L = num_labels
-    freq = np.bincount(indices, minlength=L).astype(np.int64)
-    lengths = np.diff(indptr)
-    sq = lengths * lengths
-    multi = np.flatnonzero(lengths > 1)  # rows that contribute off-diagonal pairs
-    keys: List[np.ndarray] = []
-    counts: List[np.ndarray] = []
-    pending = 0
-    if multi.size:
-        csum = np.cumsum(sq[multi])
-        start = 0
-        while start < multi.size:
-            base = csum[start - 1] if start else 0
-            stop = int(np.searchsorted(csum, base + _MAX_PAIRS_PER_CHUNK, side="right"))
-            stop = max(stop, start + 1)
-            rows = multi[start:stop]
-            c = lengths[rows]
-            c2 = sq[rows]
-            total = int(c2.sum())
-            offs = np.repeat(np.cumsum(c2) - c2, c2)
-            p = np.arange(total, dtype=np.int64) - offs
-            cc = np.repeat(c, c2)
-            i, j = p // cc, p % cc
-            keep = i < j  # row indices are sorted, so i < j <=> a < b
-            ptr = np.repeat(indptr[rows], c2)
-            a = indices[(ptr + i)[keep]]
-            b = indices[(ptr + j)[keep]]
-            k, cnt = np.unique(a * L + b, return_counts=True)
-            keys.append(k)
-            counts.append(cnt.astype(np.int64))
-            pending += k.size
-            if len(keys) > 1 and pending > 4 * _MAX_PAIRS_PER_CHUNK:
-                k, cnt = _merge_counts(keys, counts)
-                keys, counts, pending = [k], [cnt], k.size
-            start = stop
-    if not keys:
-        empty = np.zeros(0, dtype=np.int64)
-        return freq, empty, empty.copy(), empty.copy()
-    if len(keys) == 1:
-        key, cnt = keys[0], counts[0]
+    ``pos`` is sorted by label. Returns ``(a, b, count)`` sorted by ``(a, b)``."""
+    L = lab.num_labels
+    r = row_of[pos]
+    cc = row_len[pos]
+    total = int(cc.sum())
+    offs = np.repeat(np.cumsum(cc) - cc, cc)
+    q = np.repeat(lab.indptr[r], cc) + (np.arange(total, dtype=np.int64) - offs)
+    other = q != np.repeat(pos, cc)
+    a = np.repeat(lab.indices[pos], cc)[other]
+    b = lab.indices[q[other]]
+    a0 = int(lab.indices[pos[0]])
+    span = int(lab.indices[pos[-1]]) - a0 + 1
+    if span * L <= max(4 * total, L):  # small key range: count without sorting
+        cnt = np.bincount((a - a0) * L + b, minlength=span * L)
+        key = np.flatnonzero(cnt)
+        cnt = cnt[key]
+        key += a0 * L
     else:
-        key, cnt = _merge_counts(keys, counts)
-    return freq, key // L, key % L, cnt
+        key, cnt = np.unique(a * L + b, return_counts=True)
+    return key // L, key % L, cnt.astype(np.int64)
 
 
-def _lookup_counts(src: np.ndarray, dst: np.ndarray, co: Tuple[np.ndarray, ...],
-                   num_labels: int) -> np.ndarray:
-    """Co-occurrence count :math:`C_{dst, src}` of arbitrary label pairs."""
-    freq, a, b, cnt = co
-    L = num_labels
+def _pair_blocks(lab: _Labels, chunk: Optional[int] = None):
+    r"""Streams the off-diagonal co-occurrence counts :math:`C_{ab} > 0, a \neq b`.
+
+    Yields ``(a, b, count)`` blocks holding *all* pairs of a contiguous range of
+    labels :math:`a`, sorted by ``(a, b)``; successive blocks have increasing
+    :math:`a`.  A block materialises at most about ``chunk`` pairs at a time (a
+    label whose pairs alone exceed that is counted in pieces with a length-:math:`L`
+    accumulator), so memory is bounded by ``chunk`` and :math:`L`, never by
+    :math:`L^2` or by the number of non-zeros of :math:`C`.
+    """
+    chunk = _MAX_PAIRS_PER_CHUNK if chunk is None else chunk
+    L = lab.num_labels
+    lengths = np.diff(lab.indptr)
+    row_of = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
+    row_len = lengths[row_of]  # for every CSR entry: how many labels its row has
+    pos = np.flatnonzero(row_len > 1)
+    pos = pos[np.argsort(lab.indices[pos], kind="stable")]  # grouped by label a
+    if pos.size == 0:
+        return
+    labels = lab.indices[pos]
+    cum = np.cumsum(row_len[pos])
+    lo = 0
+    while lo < pos.size:
+        base = int(cum[lo - 1]) if lo else 0
+        hi = int(np.searchsorted(cum, base + chunk, side="right"))
+        if hi < pos.size:  # snap back to the first entry of label `labels[hi]`
+            hi = int(np.searchsorted(labels, labels[hi], side="left"))
+        if hi > lo:
+            yield _count_block(lab, pos[lo:hi], row_of, row_len)
+            lo = hi
+            continue
+        # A single label with more than `chunk` pairs: accumulate over its rows.
+        a = int(labels[lo])
+        end = int(np.searchsorted(labels, a, side="right"))
+        acc = np.zeros(L, dtype=np.int64)
+        while lo < end:
+            base = int(cum[lo - 1]) if lo else 0
+            stop = min(max(int(np.searchsorted(cum, base + chunk, side="right")), lo + 1),
+                       end)
+            _, b, cnt = _count_block(lab, pos[lo:stop], row_of, row_len)
+            acc[b] += cnt
+            lo = stop
+        b = np.flatnonzero(acc)
+        yield np.full(b.size, a, dtype=np.int64), b, acc[b]
+
+
+def _lookup_counts(src: np.ndarray, dst: np.ndarray, lab: _Labels) -> np.ndarray:
+    """Co-occurrence counts :math:`C_{dst, src}` of arbitrary label pairs."""
+    L = lab.num_labels
     out = np.zeros(src.size, dtype=np.int64)
-    self_loop = src == dst
-    out[self_loop] = freq[src[self_loop]]
-    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    query = lo * L + hi
-    table = a * L + b  # sorted, since (a, b) is sorted
-    if table.size:
-        pos = np.clip(np.searchsorted(table, query), 0, table.size - 1)
-        hit = (table[pos] == query) & ~self_loop
-        out[hit] = cnt[pos[hit]]
+    loop = src == dst
+    out[loop] = lab.freq[src[loop]]
+    query = dst[~loop] * L + src[~loop]
+    if query.size == 0:
+        return out
+    wanted = np.unique(query)
+    keys, counts = [], []
+    for a, b, cnt in _pair_blocks(lab):
+        key = a * L + b
+        pos = np.clip(np.searchsorted(wanted, key), 0, wanted.size - 1)
+        hit = wanted[pos] == key
+        keys.append(key[hit])
+        counts.append(cnt[hit])
+    if keys:
+        key = np.concatenate(keys)  # sorted: blocks come in increasing (a, b) order
+        cnt = np.concatenate(counts)
+        if key.size:
+            pos = np.clip(np.searchsorted(key, query), 0, key.size - 1)
+            hit = key[pos] == query
+            vals = np.zeros(query.size, dtype=np.int64)
+            vals[hit] = cnt[pos[hit]]
+            out[~loop] = vals
     return out
 
 
@@ -564,6 +593,29 @@ class LabelGraph:
             return cls.from_edge_list(p["edges"], label_names if label_names is not None
                                       else num_labels, undirected=p["undirected"], Y=Y)
 
+        # Validate the recipe's parameters before touching the labels.
+        if kind == "prior":
+            min_count = p["min_count"]
+            if not _is_int_like(min_count) or min_count < 1:
+                raise ValueError(f"expected min_count to be an integer >= 1, got "
+                                 f"{min_count!r}")
+            p["min_count"] = int(min_count)
+        elif kind == "conditional":
+            tau = p["tau"]
+            if isinstance(tau, bool) or not isinstance(tau, (int, float, np.number)) \
+                    or not 0.0 < float(tau) <= 1.0:
+                raise ValueError(f"expected tau in (0, 1], got {tau!r}")
+            p["tau"] = float(tau)
+        elif kind == "knn":
+            k = p["k"]
+            if not _is_int_like(k) or k < 1:
+                raise ValueError(f"expected k to be an integer >= 1, got {k!r}")
+            p["k"] = int(k)
+            if not isinstance(p["symmetric"], (bool, np.bool_)):
+                raise ValueError(f"expected symmetric to be a bool, got {p['symmetric']!r}")
+            p["symmetric"] = bool(p["symmetric"])
+
+        lab: Optional[_Labels] = None
         if Y is None:
             if kind not in ("full", "edgeless"):
                 raise ValueError(f"kind {kind!r} is built from the training labels: expected "
@@ -575,84 +627,52 @@ class LabelGraph:
             if not _is_int_like(num_labels) or int(num_labels) < 1:
                 raise ValueError(f"expected num_labels to be a positive integer, got "
                                  f"{num_labels!r}")
-            L, n, co = int(num_labels), None, None
+            L = int(num_labels)
         else:
             if num_labels is not None and (not _is_int_like(num_labels)
                                            or int(num_labels) < 1):
                 raise ValueError(f"expected num_labels to be a positive integer, got "
                                  f"{num_labels!r}")
-            indptr, indices, n, L = _label_matrix_to_csr(Y, num_labels, names_len)
-            if kind == "edgeless":  # only the label frequencies are needed
-                empty = np.zeros(0, dtype=np.int64)
-                co = (np.bincount(indices, minlength=L).astype(np.int64), empty, empty, empty)
-            else:
-                co = _cooccurrence(indptr, indices, L)
+            lab = _Labels(*_label_matrix_to_csr(Y, num_labels, names_len))
+            L = lab.num_labels
         names = _check_label_names(label_names, L)
 
-        if kind == "prior":
-            min_count = p["min_count"]
-            if not _is_int_like(min_count) or min_count < 1:
-                raise ValueError(f"expected min_count to be an integer >= 1, got "
-                                 f"{min_count!r}")
-            p["min_count"] = min_count = int(min_count)
-            freq, a, b, cnt = co
-            keep = cnt >= min_count
-            a, b, cnt = a[keep], b[keep], cnt[keep]
-            src = np.concatenate([a, b])
-            dst = np.concatenate([b, a])
-            w = np.concatenate([cnt, cnt])
-        elif kind == "conditional":
-            tau = p["tau"]
-            if isinstance(tau, bool) or not isinstance(tau, (int, float, np.number)) \
-                    or not 0.0 < float(tau) <= 1.0:
-                raise ValueError(f"expected tau in (0, 1], got {tau!r}")
-            p["tau"] = float(tau)
-            freq, a, b, cnt = co
-            dst = np.concatenate([a, b])  # target i
-            src = np.concatenate([b, a])  # source j
-            c = np.concatenate([cnt, cnt])
-            keep = c / freq[dst] >= p["tau"]  # P(j | i) = C_ij / C_ii
-            src, dst, w = src[keep], dst[keep], c[keep]
-        elif kind == "knn":
-            k = p["k"]
-            if not _is_int_like(k) or k < 1:
-                raise ValueError(f"expected k to be an integer >= 1, got {k!r}")
-            p["k"] = k = int(k)
-            symmetric = p["symmetric"]
-            if not isinstance(symmetric, (bool, np.bool_)):
-                raise ValueError(f"expected symmetric to be a bool, got {symmetric!r}")
-            p["symmetric"] = symmetric = bool(symmetric)
-            freq, a, b, cnt = co
-            dst = np.concatenate([a, b])
-            src = np.concatenate([b, a])
-            c = np.concatenate([cnt, cnt])
-            # By target, then count descending, then source index ascending.
-            order = np.lexsort((src, -c, dst))
-            src, dst, c = src[order], dst[order], c[order]
-            starts = np.flatnonzero(np.r_[True, dst[1:] != dst[:-1]]) if dst.size else \
-                np.zeros(0, dtype=np.int64)
-            sizes = np.diff(np.r_[starts, dst.size])
-            rank = np.arange(dst.size) - np.repeat(starts, sizes)
-            keep = rank < k
-            src, dst, w = src[keep], dst[keep], c[keep]
-            if symmetric:
-                src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
-                w = np.concatenate([w, w])
+        # Off-diagonal edges, collected block by block (a block = all co-occurrence
+        # pairs (a = target, b = source) of a range of target labels).
+        srcs: List[np.ndarray] = []
+        dsts: List[np.ndarray] = []
+        ws: List[np.ndarray] = []
+        if kind in ("prior", "conditional", "knn"):
+            for a, b, cnt in _pair_blocks(lab):
+                if kind == "prior":
+                    keep = cnt >= p["min_count"]
+                elif kind == "conditional":
+                    keep = cnt / lab.freq[a] >= p["tau"]  # P(b | a) = C_ab / C_aa
+                else:  # knn: by target, then count descending, then source ascending
+                    order = np.lexsort((b, -cnt, a))
+                    a, b, cnt = a[order], b[order], cnt[order]
+                    first = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+                    rank = np.arange(a.size) - np.repeat(first, np.diff(np.r_[first, a.size]))
+                    keep = rank < p["k"]
+                srcs.append(b[keep])
+                dsts.append(a[keep])
+                ws.append(cnt[keep])
+            if kind == "knn" and p["symmetric"]:
+                srcs, dsts, ws = srcs + dsts, dsts + srcs, ws + ws
         elif kind == "full":
             ar = np.arange(L, dtype=np.int64)
-            dst = np.repeat(ar, L)
-            src = np.tile(ar, L)
-            w = np.ones(src.size) if co is None else _lookup_counts(src, dst, co, L)
-        else:  # edgeless
-            src = dst = np.zeros(0, dtype=np.int64)
-            w = np.zeros(0)
+            dsts.append(np.repeat(ar, L))
+            srcs.append(np.tile(ar, L))
+            ws.append(np.ones(L * L) if lab is None else
+                      _lookup_counts(srcs[0], dsts[0], lab))
 
-        if kind != "full":  # self-loops carry the label frequency C_ii
-            loops = np.arange(L, dtype=np.int64)
-            src = np.concatenate([loops, src])
-            dst = np.concatenate([loops, dst])
-            w = np.concatenate([np.ones(L) if co is None else co[0], w])
-        p = {"num_examples": n, "weight": "ones" if co is None else "count", **p}
+        # Self-loops carry the label frequency C_ii.
+        loops = np.arange(L, dtype=np.int64)
+        src = np.concatenate([loops] + srcs)
+        dst = np.concatenate([loops] + dsts)
+        w = np.concatenate([np.ones(L) if lab is None else lab.freq] + ws)
+        p = {"num_examples": None if lab is None else lab.num_examples,
+             "weight": "ones" if lab is None else "count", **p}
         return cls(np.stack([src, dst]), L, edge_weight=w, label_names=names, kind=kind,
                    params=p)
 
@@ -716,11 +736,12 @@ class LabelGraph:
         if Y is None:
             w = np.ones(src.size)
         else:
-            indptr, indices, n, width = _label_matrix_to_csr(Y, None, L)
-            if width != L:
+            lab = _Labels(*_label_matrix_to_csr(Y, None, L))
+            if lab.num_labels != L:
                 raise ValueError(f"expected a label matrix with one column per label "
-                                 f"({L}), got {width} columns")
-            w = _lookup_counts(src, dst, _cooccurrence(indptr, indices, L), L)
+                                 f"({L}), got {lab.num_labels} columns")
+            n = lab.num_examples
+            w = _lookup_counts(src, dst, lab)
         params = {"num_examples": n, "weight": "ones" if Y is None else "count",
                   "undirected": bool(undirected), "source": source,
                   "num_given_pairs": len(src_l)}

@@ -202,6 +202,8 @@ def _split_values(body: str, path: Path, lineno: int, keep_quotes: bool = False)
             if j >= n:
                 raise DataFormatError(path, lineno, f"unterminated quoted value {body[i:i + 30]!r}: "
                                                     f"expected a closing {c}")
+            if not "".join(cur).strip():
+                cur = []  # whitespace before the opening quote
             cur.append(_unescape(body[i + 1:j]))
             quoted_tok = True
             i = j + 1
@@ -224,11 +226,13 @@ class _Header:
     relation_line: int
     attributes: List[ArffAttribute]
     data_line: int  # 1-based line of @data
+    relation_rest: str = ""  # the whole text after @relation (MEKA options may follow an unquoted name)
 
 
 def _parse_header(path: Path, lines: List[str]) -> _Header:
     relation: Optional[str] = None
     relation_line = 0
+    relation_rest = ""
     attrs: List[ArffAttribute] = []
     seen: Dict[str, int] = {}
     for i, raw in enumerate(lines):
@@ -248,7 +252,7 @@ def _parse_header(path: Path, lines: List[str]) -> _Header:
             name, _ = _take_token(rest, 0, path, lineno)
             if name is None:
                 raise DataFormatError(path, lineno, "@relation without a name")
-            relation, relation_line = name, lineno
+            relation, relation_line, relation_rest = name, lineno, rest.strip()
         elif kw == "attribute":
             if relation is None:
                 raise DataFormatError(path, lineno, "@attribute before @relation: expected the "
@@ -286,7 +290,7 @@ def _parse_header(path: Path, lines: List[str]) -> _Header:
                 raise DataFormatError(path, lineno, "@data before @relation: expected an ARFF header")
             if not attrs:
                 raise DataFormatError(path, lineno, "@data without any @attribute")
-            return _Header(relation, relation_line, attrs, lineno)
+            return _Header(relation, relation_line, attrs, lineno, relation_rest)
         else:
             raise DataFormatError(path, lineno, f"unknown declaration {s.split()[0]!r}: expected "
                                                 "@relation, @attribute or @data")
@@ -366,7 +370,7 @@ def _label_attributes(path: Path, header: _Header, label_names, labels_first, nu
         first = labels_first
         n = num_labels
         if n is None:
-            m = _MEKA_C.search(header.relation)
+            m = _MEKA_C.search(header.relation) or _MEKA_C.search(header.relation_rest)
             if m is None:
                 raise DataFormatError(
                     path, header.relation_line,

@@ -167,10 +167,14 @@ def _load_pt(path: Path, trusted: bool):
         with torch.serialization.safe_globals([argparse.Namespace]):
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError ... here
+        lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+        detail = next((l for l in lines if l.startswith("WeightsUnpickler error")),
+                      lines[0] if lines else "")
+        detail = detail.split(". Please use")[0][:300]
         hint = "" if trusted else (" If the file comes from a source you trust and holds other "
                                    "Python objects, pass trusted=True.")
         raise DataFormatError(path, None, f"cannot load as a torch.save'd LaMP dict "
-                                          f"({type(e).__name__}: {str(e).splitlines()[0][:200]}).{hint}") from None
+                                          f"({type(e).__name__}: {detail}).{hint}") from None
 
 
 def _specials(word2idx: dict) -> Dict[str, int]:

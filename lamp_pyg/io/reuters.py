@@ -61,11 +61,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _RECORD_TAG_RE = re.compile(r"<(/?)REUTERS\b([^<>]*)(>?)")
 _ATTR_RE = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*"([^"]*)"')
 _DOCTYPE_RE = re.compile(r"\s*<!DOCTYPE[^>]*>")
-_TOPICS_RE = re.compile(r"<TOPICS\b[^<>]*>(.*?)</TOPICS>", re.S)
 _D_RE = re.compile(r"<D>(.*?)</D>", re.S)
-_TEXT_RE = re.compile(r"<TEXT\b([^<>]*)>(.*?)</TEXT>", re.S)
-_TITLE_RE = re.compile(r"<TITLE>(.*?)</TITLE>", re.S)
-_BODY_RE = re.compile(r"<BODY>(.*?)</BODY>", re.S)
 _TAG_RE = re.compile(r"<[^<>]*>")
 
 _LEWISSPLIT_VALUES = ("TRAIN", "TEST", "NOT-USED")
@@ -103,6 +99,7 @@ class ReutersRecord:
             (``TYPE="UNPROC"`` stories), its decoded content with tags removed; else "".
         path: The file the record came from.
         line: 1-based line of its ``<REUTERS`` tag.
+        attrs: All attributes of the ``<REUTERS>`` tag (``OLDID``, ``CGISPLIT``, ...).
     """
 
     newid: str
@@ -215,54 +212,77 @@ def _parse_record(content: str, attrs: Dict[str, str], path: str, line: int,
         raise DataFormatError(path, line, f"NEWID {newid}: TOPICS must be one of "
                                           f"{_TOPICS_VALUES}, got {attrs['TOPICS']!r}")
 
+    def elements(tag: str, lo: int, hi: int) -> List[Tuple[int, int]]:
+        """Content spans ``(start, end)`` of the ``<tag ...>...</tag>`` elements in content[lo:hi]."""
+        opening, closing = "<" + tag, "</" + tag + ">"
+        spans = []
+        pos = lo
+        while True:
+            i = content.find(opening, pos, hi)
+            if i < 0:
+                return spans
+            k = content.find(">", i, hi)
+            after = content[i + len(opening)] if i + len(opening) < hi else ""
+            if after not in (">", " ", "\t", "\n", "\r"):  # e.g. <TOPICSX>: another tag
+                pos = i + 1
+                continue
+            if k < 0 or "<" in content[i + 1:k]:
+                raise DataFormatError(path, line_of_local(i), f"NEWID {newid}: unterminated <{tag} tag")
+            j = content.find(closing, k, hi)
+            if j < 0:
+                raise DataFormatError(path, line_of_local(i),
+                                      f"NEWID {newid}: <{tag}> opened here: expected {closing}")
+            spans.append((k + 1, j))
+            pos = j + len(closing)
+
     # <TOPICS><D>a</D><D>b</D></TOPICS>: exactly one element, only <D> children
-    tms = list(_TOPICS_RE.finditer(content))
-    if len(tms) != 1:
+    tspans = elements("TOPICS", 0, len(content))
+    if len(tspans) != 1:
         raise DataFormatError(path, line,
                               f"NEWID {newid}: expected one <TOPICS>...</TOPICS> element, "
-                              f"found {len(tms)}")
-    tm = tms[0]
-    inner = tm.group(1)
-    if _D_RE.sub("", inner).strip():
-        raise DataFormatError(path, line_of_local(tm.start()),
-                              f"NEWID {newid}: <TOPICS> may only contain <D>name</D> entries")
+                              f"found {len(tspans)}")
+    t0, t1 = tspans[0]
+    inner = content[t0:t1]
     topics: List[str] = []
     dup = 0
-    for d in _D_RE.finditer(inner):
-        name = _decode(d.group(1), path, lambda _o: line_of_local(tm.start(1))).strip()
-        if not name or "<" in d.group(1):
-            raise DataFormatError(path, line_of_local(tm.start(1)),
-                                  f"NEWID {newid}: empty or malformed topic <D>{d.group(1)}</D>")
-        if name in topics:
-            dup += 1
-        else:
-            topics.append(name)
+    if inner:
+        if _D_RE.sub("", inner).strip():
+            raise DataFormatError(path, line_of_local(t0),
+                                  f"NEWID {newid}: <TOPICS> may only contain <D>name</D> entries")
+        for d in _D_RE.finditer(inner):
+            raw = d.group(1)
+            name = _decode(raw, path, lambda _o: line_of_local(t0)).strip()
+            if not name or "<" in raw:
+                raise DataFormatError(path, line_of_local(t0),
+                                      f"NEWID {newid}: empty or malformed topic <D>{raw}</D>")
+            if name in topics:
+                dup += 1
+            else:
+                topics.append(name)
 
-    # <TEXT ...> title / body
-    xms = list(_TEXT_RE.finditer(content))
-    if len(xms) != 1:
+    # <TEXT ...> with at most one <TITLE> and one <BODY>
+    xspans = elements("TEXT", t1, len(content))
+    if len(xspans) != 1:
         raise DataFormatError(path, line,
-                              f"NEWID {newid}: expected one <TEXT>...</TEXT> element, found {len(xms)}")
-    xm = xms[0]
-    tbody = xm.group(2)
-    tbody_off = xm.start(2)
+                              f"NEWID {newid}: expected one <TEXT>...</TEXT> element after "
+                              f"<TOPICS>, found {len(xspans)}")
+    x0, x1 = xspans[0]
 
-    def field_text(regex, tag: str) -> Optional[str]:
-        ms = list(regex.finditer(tbody))
-        if len(ms) > 1:
-            raise DataFormatError(path, line_of_local(tbody_off + ms[1].start()),
+    def field_text(tag: str) -> Optional[str]:
+        spans = elements(tag, x0, x1)
+        if len(spans) > 1:
+            raise DataFormatError(path, line_of_local(spans[1][0]),
                                   f"NEWID {newid}: more than one <{tag}> in <TEXT>")
-        if not ms:
+        if not spans:
             return None
-        m = ms[0]
-        start = tbody_off + m.start(1)
-        return _decode(m.group(1), path, lambda o: line_of_local(start + o))
+        f0, f1 = spans[0]
+        return _decode(content[f0:f1], path, lambda o: line_of_local(f0 + o))
 
-    title = field_text(_TITLE_RE, "TITLE")
-    body = field_text(_BODY_RE, "BODY")
+    title = field_text("TITLE")
+    body = field_text("BODY")
     unproc = ""
     if title is None and body is None:
-        unproc = _decode(_TAG_RE.sub(" ", tbody), path, lambda o: line_of_local(tbody_off))
+        unproc = _decode(_TAG_RE.sub(" ", content[x0:x1]), path, lambda _o: line_of_local(x0))
     return ReutersRecord(newid=newid, lewissplit=attrs["LEWISSPLIT"], topics_attr=attrs["TOPICS"],
                          topics=topics, duplicate_topics=dup, title=title or "", body=body or "",
                          unproc_text=unproc, path=path, line=line, attrs=attrs)

@@ -313,7 +313,9 @@ def test_speed_on_bibtex_sized_matrices():
     S[:, :50] = np.round(S[:, :50], 2)  # some ties, to exercise the tie path of AP
     best = np.inf
     for _ in range(3):
-        t0 = time.perf_counter()
+        # CPU time of this process (numpy runs single-threaded here), so that other jobs on a
+        # shared machine do not make the test fail; measured about 0.2-0.3 s.
+        t0 = time.process_time()
         compute_metrics(Y, S, 0.3)
-        best = min(best, time.perf_counter() - t0)
-    assert best < 1.0, f"compute_metrics took {best:.3f} s"
+        best = min(best, time.process_time() - t0)
+    assert best < 1.0, f"compute_metrics took {best:.3f} s of CPU time"

@@ -150,15 +150,21 @@ def test_error_unknown_entity_names_its_line(tmp_path):
     assert "unknown entity &nbsp;" in e.message
 
 
-@pytest.mark.parametrize("mutate,what", [
-    (lambda s: s.replace("<TOPICS></TOPICS>\n", ""), "one <TOPICS>"),
-    (lambda s: s.replace("<TOPICS></TOPICS>", "<TOPICS>cocoa</TOPICS>"), "only contain <D>"),
-    (lambda s: s.replace("</TEXT>", "</TEXT><TEXT>x</TEXT>"), "one <TEXT>"),
-    (lambda s: s.replace("<BODY>", "<BODY>a</BODY><BODY>"), "more than one <BODY>"),
+# record("1", topics=["a"]) starts on line 2: <TOPICS> is on line 4, <BODY> on line 16
+@pytest.mark.parametrize("old,new,line,what", [
+    ("<TOPICS><D>a</D></TOPICS>\n", "", 2, "expected one <TOPICS>...</TOPICS> element, found 0"),
+    ("<TOPICS><D>a</D>", "<TOPICS>cocoa<D>a</D>", 4, "only contain <D>"),
+    ("<D>a</D>", "<D></D>", 4, "empty or malformed topic"),
+    ("</TOPICS>", "", 4, "<TOPICS> opened here: expected </TOPICS>"),
+    ("</TEXT>", "</TEXT><TEXT>x</TEXT>", 2, "expected one <TEXT>...</TEXT> element"),
+    ("<BODY>", "<BODY>a</BODY><BODY>", 16, "more than one <BODY>"),
+    ("</BODY>", "", 16, "<BODY> opened here: expected </BODY>"),
 ])
-def test_error_record_structure(tmp_path, mutate, what):
-    e = _err(tmp_path, DOCTYPE + mutate(record("1")))
-    assert what in e.message and e.line >= 2
+def test_error_record_structure(tmp_path, old, new, line, what):
+    rec = record("1", topics=["a"])
+    assert rec.split("<BODY>")[0].count("\n") == 14 and old in rec
+    e = _err(tmp_path, DOCTYPE + rec.replace(old, new))
+    assert what in e.message and e.line == line
 
 
 def test_read_reuters_duplicate_newid_and_missing_files(tmp_path):
