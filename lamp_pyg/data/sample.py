@@ -65,6 +65,9 @@ def make_sample(labels: Union[Sequence[int], Tensor], num_labels: int, *,
     if (tokens is None) == (vec is None):
         raise ValueError("give exactly one of tokens (ids) or vec (a dense feature vector)")
     if vec is not None:
+        if values is not None or positions:
+            raise ValueError("values and positions describe token ids; they cannot be "
+                             "combined with vec (the linear-token mode)")
         v = torch.as_tensor(vec, dtype=torch.float).view(1, -1)
         if not torch.isfinite(v).all():
             raise ValueError("vec holds NaN or inf")

@@ -303,18 +303,32 @@ def _lookup_counts(src: np.ndarray, dst: np.ndarray, lab: _Labels) -> np.ndarray
 # Canonical form
 # --------------------------------------------------------------------------- #
 def _canonical(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, num_nodes: int,
-               fill_value: float = 1.0) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Adds missing self-loops, sorts by ``(target, source)``, drops duplicates (first
-    occurrence wins)."""
+               loop_weight: Union[float, np.ndarray] = 1.0) -> Tuple[np.ndarray, np.ndarray,
+                                                                     np.ndarray]:
+    """Sorts edges by ``(target, source)``, drops duplicates (the first occurrence
+    wins) and inserts the missing self-loops (weight ``loop_weight``, a scalar or one
+    value per node)."""
     L = num_nodes
-    loops = np.arange(L, dtype=np.int64)
-    src = np.concatenate([src.astype(np.int64, copy=False), loops])
-    dst = np.concatenate([dst.astype(np.int64, copy=False), loops])
-    weight = np.concatenate([weight.astype(np.float64, copy=False),
-                             np.full(L, fill_value, dtype=np.float64)])
+    src = src.astype(np.int64, copy=False)
+    dst = dst.astype(np.int64, copy=False)
+    weight = weight.astype(np.float64, copy=False)
     key = dst * L + src
-    _, first = np.unique(key, return_index=True)  # sorted by key = (target, source)
-    return src[first], dst[first], weight[first]
+    if key.size > 1 and not np.all(key[1:] > key[:-1]):
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        order = order[np.r_[True, key[1:] != key[:-1]]]
+        src, dst, weight = src[order], dst[order], weight[order]
+        key = dst * L + src
+    has_loop = np.zeros(L, dtype=bool)
+    has_loop[src[src == dst]] = True
+    missing = np.flatnonzero(~has_loop)
+    if missing.size:
+        at = np.searchsorted(key, missing * (L + 1))
+        fill = np.broadcast_to(np.asarray(loop_weight, dtype=np.float64), (L, ))[missing]
+        src = np.insert(src, at, missing)
+        dst = np.insert(dst, at, missing)
+        weight = np.insert(weight, at, fill)
+    return src, dst, weight
 
 
 def _to_python(value: Any) -> Any:
@@ -505,13 +519,28 @@ class LabelGraph:
             if w.shape != (ei.shape[1], ):
                 raise ValueError(f"expected edge_weight of shape [{ei.shape[1]}] (one per "
                                  f"edge), got {tuple(w.shape)}")
-        src, dst, w = _canonical(ei[0], ei[1], w, L)
+        self._init(ei[0], ei[1], w, L, 1.0, label_names, kind, params)
+
+    def _init(self, src: np.ndarray, dst: np.ndarray, w: np.ndarray, L: int,
+              loop_weight: Union[float, np.ndarray], label_names: Optional[Sequence[str]],
+              kind: str, params: Optional[Dict[str, Any]]) -> None:
+        src, dst, w = _canonical(src, dst, w, L, loop_weight)
         self.edge_index: Tensor = torch.from_numpy(np.stack([src, dst]))
         self.edge_weight: Tensor = torch.from_numpy(w.astype(np.float32))
         self.num_nodes: int = L
         self.label_names: List[str] = _check_label_names(label_names, L)
         self.kind: str = str(kind)
         self.params: Dict[str, Any] = _to_python(dict(params or {}))
+
+    @classmethod
+    def _from_arrays(cls, src: np.ndarray, dst: np.ndarray, w: np.ndarray, L: int,
+                     loop_weight: Union[float, np.ndarray], label_names: Sequence[str],
+                     kind: str, params: Dict[str, Any]) -> "LabelGraph":
+        """Internal constructor for validated arrays; missing self-loops get
+        ``loop_weight``."""
+        graph = cls.__new__(cls)
+        graph._init(src, dst, w, L, loop_weight, label_names, kind, params)
+        return graph
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -581,6 +610,8 @@ class LabelGraph:
         if missing:
             raise ValueError(f"kind {kind!r} needs the parameter(s) {', '.join(missing)}")
 
+        if label_names is not None and not isinstance(label_names, str):
+            label_names = list(label_names)
         names_len = None if label_names is None or isinstance(label_names, str) \
             else len(label_names)
 
@@ -649,7 +680,9 @@ class LabelGraph:
                 elif kind == "conditional":
                     keep = cnt / lab.freq[a] >= p["tau"]  # P(b | a) = C_ab / C_aa
                 else:  # knn: by target, then count descending, then source ascending
-                    order = np.lexsort((b, -cnt, a))
+                    # (the block is sorted by (a, b), so a stable sort keeps b ascending)
+                    top = int(cnt.max())
+                    order = np.argsort((a - a[0]) * (top + 1) + (top - cnt), kind="stable")
                     a, b, cnt = a[order], b[order], cnt[order]
                     first = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
                     rank = np.arange(a.size) - np.repeat(first, np.diff(np.r_[first, a.size]))
@@ -660,21 +693,27 @@ class LabelGraph:
             if kind == "knn" and p["symmetric"]:
                 srcs, dsts, ws = srcs + dsts, dsts + srcs, ws + ws
         elif kind == "full":
-            ar = np.arange(L, dtype=np.int64)
-            dsts.append(np.repeat(ar, L))
-            srcs.append(np.tile(ar, L))
-            ws.append(np.ones(L * L) if lab is None else
-                      _lookup_counts(srcs[0], dsts[0], lab))
+            loops = np.arange(L, dtype=np.int64)
+            dsts.append(np.repeat(loops, L))
+            srcs.append(np.tile(loops, L))
+            if lab is None:
+                ws.append(np.ones(L * L))
+            else:  # edge (b -> a) sits at position a * L + b
+                w = np.zeros(L * L, dtype=np.int64)
+                w[loops * (L + 1)] = lab.freq
+                for a, b, cnt in _pair_blocks(lab):
+                    w[a * L + b] = cnt
+                ws.append(w)
 
-        # Self-loops carry the label frequency C_ii.
-        loops = np.arange(L, dtype=np.int64)
-        src = np.concatenate([loops] + srcs)
-        dst = np.concatenate([loops] + dsts)
-        w = np.concatenate([np.ones(L) if lab is None else lab.freq] + ws)
+        empty = [np.zeros(0, dtype=np.int64)]
+        src = np.concatenate(empty + srcs)
+        dst = np.concatenate(empty + dsts)
+        w = np.concatenate(empty + ws)
         p = {"num_examples": None if lab is None else lab.num_examples,
              "weight": "ones" if lab is None else "count", **p}
-        return cls(np.stack([src, dst]), L, edge_weight=w, label_names=names, kind=kind,
-                   params=p)
+        # Self-loops carry the label frequency C_ii.
+        return cls._from_arrays(src, dst, w, L, 1.0 if lab is None else lab.freq, names,
+                                kind, p)
 
     @classmethod
     def from_edge_list(cls, edges: Union[str, os.PathLike, Iterable],
@@ -729,10 +768,7 @@ class LabelGraph:
         dst = np.asarray(dst_l, dtype=np.int64)
         if undirected:
             src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
-        n = None
-        loops = np.arange(L, dtype=np.int64)
-        src = np.concatenate([loops, src])
-        dst = np.concatenate([loops, dst])
+        n, loop_weight = None, 1.0
         if Y is None:
             w = np.ones(src.size)
         else:
@@ -740,13 +776,12 @@ class LabelGraph:
             if lab.num_labels != L:
                 raise ValueError(f"expected a label matrix with one column per label "
                                  f"({L}), got {lab.num_labels} columns")
-            n = lab.num_examples
+            n, loop_weight = lab.num_examples, lab.freq
             w = _lookup_counts(src, dst, lab)
         params = {"num_examples": n, "weight": "ones" if Y is None else "count",
                   "undirected": bool(undirected), "source": source,
                   "num_given_pairs": len(src_l)}
-        return cls(np.stack([src, dst]), L, edge_weight=w, label_names=names, kind="given",
-                   params=params)
+        return cls._from_arrays(src, dst, w, L, loop_weight, names, "given", params)
 
     # ------------------------------------------------------------ properties
     @property

@@ -137,7 +137,7 @@ class SyntheticSpec:
         return words + list(self.noise_tokens)
 
 
-def synthetic_spec(num_groups: int = 4, base_per_group: int = 6, derived_per_group: int = 3,
+def synthetic_spec(num_groups: int = 3, base_per_group: int = 6, derived_per_group: int = 3,
                    parents: int = 5, thresholds: Sequence[int] = (2, 3, 4),
                    tokens_per_label: int = 4, topic_tokens: int = 5,
                    noise_vocab: int = 250) -> SyntheticSpec:
@@ -256,16 +256,16 @@ def _generate(spec: SyntheticSpec, n: int, rng: np.random.Generator, base_prob: 
     return RawSplit("text", inputs, labels, [f"{prefix}-{i}" for i in range(n)])
 
 
-def make_synthetic(num_train: int = 4000, num_test: int = 1000, seed: int = 0, *,
-                   num_groups: int = 4, base_per_group: int = 6, derived_per_group: int = 3,
+def make_synthetic(num_train: int = 3000, num_test: int = 1000, seed: int = 0, *,
+                   num_groups: int = 3, base_per_group: int = 6, derived_per_group: int = 3,
                    parents: int = 5, thresholds: Sequence[int] = (2, 3, 4),
                    tokens_per_label: int = 4, topic_tokens: int = 5, noise_vocab: int = 250,
                    base_prob: float = 0.5, max_repeat: int = 3,
                    noise_tokens: Tuple[int, int] = (5, 40)) -> RawDataset:
     """Generates the synthetic dataset (see the module docstring for the design).
 
-    With the defaults: 40 labels (4 groups x (1 topic + 6 base + 3 derived)),
-    375 words, about 5.5 labels and 10 to 62 tokens (mean ~30) per sample.
+    With the defaults: 30 labels (3 groups x (1 topic + 6 base + 3 derived)),
+    337 words, about 5.5 labels and 6 to 61 tokens (mean ~30) per sample.
 
     Args:
         num_train: Rows of the ``train`` split (validation is carved out of it later).

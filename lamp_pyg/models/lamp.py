@@ -13,7 +13,6 @@ Usage::
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Dict, List, NamedTuple, Optional
 
@@ -22,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lamp_pyg.nn import CompleteBipartite, FeedForward, LaMPBlock, SharedGraph
+from lamp_pyg.nn.attention import PATHS
 
 ENCODER_GRAPHS = ("none", "full", "stored")
 
@@ -80,8 +80,17 @@ class LaMPConfig:
         if self.encoder_graph not in ENCODER_GRAPHS:
             raise ValueError(f"encoder_graph must be one of {ENCODER_GRAPHS}, "
                              f"got {self.encoder_graph!r}")
+        if self.heads < 1:
+            raise ValueError(f"heads must be >= 1, got {self.heads}")
         if self.d_model % self.heads:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
+        if self.attention_path not in PATHS:
+            raise ValueError(f"attention_path must be one of {PATHS}, got {self.attention_path!r}")
+        if self.attention_path == "dense" and self.encoder_graph == "stored":
+            # stored token edges are an explicit [2, E] edge_index, which the dense path
+            # cannot run (it needs CompleteBipartite / SharedGraph); fail here, not mid-forward
+            raise ValueError("attention_path='dense' cannot run encoder_graph='stored' "
+                             "(explicit token edges); use 'auto', 'edge' or 'fused'")
 
 
 class LaMPInputs(NamedTuple):

@@ -27,7 +27,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from lamp_pyg.data.dataset import LaMPDataset
-from lamp_pyg.evaluation import PAPER_GRID, epoch_record, format_table, headline_report, paper_protocol
+from lamp_pyg.evaluation import epoch_record, format_table, headline_report, paper_protocol
 from lamp_pyg.evaluation.thresholds import tune_global
 from lamp_pyg.graphs import LabelGraph
 from lamp_pyg.models import LaMP, LaMPConfig
@@ -118,6 +118,19 @@ def _log(run_dir: Path, record: Dict[str, Any]) -> None:
         f.write(json.dumps(record) + "\n")
 
 
+def _write_log(run_dir: Path, history: List[Dict[str, Any]]) -> None:
+    """Rewrites ``metrics.jsonl`` from a checkpoint's per-epoch history."""
+    tmp = run_dir / "metrics.jsonl.tmp"
+    tmp.write_text("".join(json.dumps({k: v for k, v in h.items() if k != "record"}) + "\n"
+                           for h in history))
+    os.replace(tmp, run_dir / "metrics.jsonl")
+
+
+def _json_default(o):
+    """numpy arrays (per-label thresholds) and scalars in results.json."""
+    return o.tolist() if isinstance(o, (np.ndarray, np.generic)) else float(o)
+
+
 def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[str, Any]:
     """Trains (or resumes) a run; returns the final report (also written to ``run_dir``)."""
     run_dir = Path(run_dir)
@@ -152,6 +165,9 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
         raise CheckpointError(f"{run_dir} already holds a run (last.pt): pass --resume to "
                               f"continue it, or choose another run_dir")
     (run_dir / "config.yaml").write_text(_yaml(cfg_dict))
+    # metrics.jsonl = the epochs of the checkpoint's history, each once (a kill between
+    # writing last.pt and appending the epoch's line must not lose or repeat an epoch)
+    _write_log(run_dir, state["history"])
     (run_dir / "label_graph.txt").write_text(graph.summary() + "\n")
     log(f"model: {sum(p.numel() for p in model.parameters()):,} parameters; {graph}")
 
@@ -171,14 +187,17 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
     while state["epoch"] < t.epochs:
         epoch = state["epoch"]
         order = _epoch_order(n_train, t.seed, epoch)
+        # creating the loader's iterator draws a seed from the global RNG: do it before
+        # seeding / restoring the dropout RNG, so that a resumed epoch continues from
+        # exactly the RNG state stored with the mid-epoch checkpoint
+        batches = iter(DataLoader(ds["train"][order[state["step"] * t.batch_size:]],
+                                  batch_size=t.batch_size))
         if state["step"] == 0:
             torch.manual_seed(t.seed * 100003 + epoch)  # dropout RNG of this epoch
             state["loss_sum"], state["seen"] = 0.0, 0
         else:
             torch.set_rng_state(resume_rng)  # mid-epoch resume: exact RNG position
         model.train()
-        batches = DataLoader(ds["train"][order[state["step"] * t.batch_size:]],
-                             batch_size=t.batch_size)
         bar = _progress(t.progress, steps_per_epoch, state["step"], f"epoch {epoch + 1}/{t.epochs}")
         t0, seen0 = time.perf_counter(), state["seen"]
         for batch in batches:
@@ -186,9 +205,11 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
             out = model(batch)
             loss = model.loss(out, batch["label"].y)
             if not torch.isfinite(loss):
+                kept = (f"the last good checkpoint is {last_path}" if last_path.exists()
+                        else "no checkpoint was written yet")
                 raise TrainingError(
                     f"loss is {loss.item()} at epoch {epoch + 1}, step {state['step'] + 1}: "
-                    f"stopping; the last good checkpoint is {last_path} (try a lower train.lr)")
+                    f"stopping; {kept} (try a lower train.lr)")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -262,7 +283,7 @@ def final_report(cfg: Config, run_dir: Path, ds, device, log=print) -> Dict[str,
                          f"tuned on valid, applied to test")
             + "\n\n" + format_table(paper, title="Paper protocol (LaMP): best (epoch, "
                                     "threshold) per metric on valid, test reported there"))
-    (run_dir / "results.json").write_text(json.dumps(report, indent=2, default=float))
+    (run_dir / "results.json").write_text(json.dumps(report, indent=2, default=_json_default))
     (run_dir / "results.txt").write_text(text + "\n")
     log(text)
     if cfg.eval.plots:

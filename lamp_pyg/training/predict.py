@@ -18,7 +18,7 @@ from torch_geometric.loader import DataLoader
 
 from lamp_pyg.data.prepare import PrepareOptions, encode_input
 from lamp_pyg.data.sample import make_sample
-from lamp_pyg.models import LaMP, LaMPConfig
+from lamp_pyg.models import LaMP, LaMPConfig, sinusoid_table
 from lamp_pyg.training.checkpoint import load_checkpoint
 
 
@@ -70,10 +70,11 @@ class Predictor:
     def predict_proba(self, inputs: Sequence) -> np.ndarray:
         """``[N, L]`` probabilities for raw input lines (or already-parsed inputs)."""
         L = len(self.label_names)
-        samples = []
+        samples, longest = [], 0
         for x in inputs:
             e = encode_input(self.kind, self.parse(x) if isinstance(x, str) else x,
                              self.tok2id, self.opts, self.mean, self.std)
+            longest = max(longest, len(e.ids))
             if e.vec is not None:
                 samples.append(make_sample([], L, vec=torch.from_numpy(e.vec)))
             else:
@@ -82,8 +83,19 @@ class Predictor:
                     values=None if e.values is None else torch.from_numpy(e.values),
                     positions=self.kind == "text",
                     token_edge_index=None if e.edges is None else torch.from_numpy(e.edges)))
+        self._fit_positions(longest)
         out = [torch.sigmoid(self.model(b).logits) for b in DataLoader(samples, batch_size=64)]
         return torch.cat(out).numpy() if out else np.zeros((0, L), np.float32)
+
+    def _fit_positions(self, length: int) -> None:
+        """An input longer than every sample of the data (no ``data.max_len``): extend the
+        frozen sinusoidal position table. It is no trained parameter, so this gives exactly
+        the encodings of a model built with a larger ``max_positions``."""
+        c = self.model.config
+        if c.positional and length > c.max_positions:
+            c.max_positions = length
+            self.model.position_table = sinusoid_table(length, c.d_model).to(
+                self.model.readout.device)
 
     def predict(self, inputs: Sequence) -> List[List[Tuple[str, float]]]:
         """Per input: ``(label name, probability)`` above the threshold, most likely first."""

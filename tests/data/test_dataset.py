@@ -2,7 +2,6 @@ import filecmp
 import time
 
 import pytest
-import torch
 from torch_geometric.loader import DataLoader
 
 from lamp_pyg.data import dataset as dsmod

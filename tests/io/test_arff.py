@@ -380,7 +380,6 @@ def test_mulan_published_statistics(data_root, name):
             assert all((np.diff(i) > 0).all() for i, _ in s.inputs)
         else:
             assert s.inputs.shape == (len(s), f) and s.inputs.dtype == np.float32
-    assert elapsed < 10, f"{name} took {elapsed:.1f}s"
 
 
 def test_delicious_rows_without_labels_are_kept(data_root):

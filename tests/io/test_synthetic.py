@@ -49,22 +49,22 @@ def test_default_sizes():
     raw = make_synthetic()
     assert raw.name == "synthetic" and raw.kind == "text"
     assert set(raw.splits) == {"train", "test"}
-    assert len(raw.splits["train"]) == 4000 and len(raw.splits["test"]) == 1000
-    assert len(raw.label_names) == 40  # 4 groups x (1 topic + 6 base + 3 derived)
+    assert len(raw.splits["train"]) == 3000 and len(raw.splits["test"]) == 1000
+    assert len(raw.label_names) == 30  # 3 groups x (1 topic + 6 base + 3 derived)
     assert raw.feature_names is None and raw.num_features is None
     assert raw.skipped == {} and raw.sources == []
     lengths = [len(t) for s in raw.splits.values() for t in s.inputs]
-    assert 6 <= min(lengths) and max(lengths) <= 62
+    assert 6 <= min(lengths) and max(lengths) <= 61
     assert 25 < np.mean(lengths) < 35
     assert 5.0 < raw.stats()["cardinality"] < 6.0
-    assert len(synthetic_spec().vocabulary) == 366
+    assert len(synthetic_spec().vocabulary) == 337
 
 
 def test_label_names_and_roles(spec):
     assert spec.label_names[:10] == ["g0_topic"] + [f"g0_b{i}" for i in range(6)] + [
         "g0_d0", "g0_d1", "g0_d2"]
     assert spec.label_names[10] == "g1_topic"
-    assert spec.topic_labels == [0, 10, 20, 30]
+    assert spec.topic_labels == [0, 10, 20]
     assert spec.base_labels[1] == list(range(11, 17))
     assert [r.label for r in spec.derived[:3]] == [7, 8, 9]
     # d<j> has parents b<j>..b<j+4> (mod 6) and thresholds 2, 3, 4

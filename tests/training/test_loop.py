@@ -1,0 +1,370 @@
+"""The training loop (lamp_pyg.training.loop): outputs, determinism, checkpoints, resume,
+failures. Tiny runs only (see tests/training/helpers.py); the heavier run on the full
+built-in synthetic data is marked slow."""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import subprocess
+import time
+
+import pytest
+import torch
+from torch_geometric.loader import DataLoader
+
+from lamp_pyg.data import dataset as dataset_module
+from lamp_pyg.evaluation import binarize, example_f1
+from lamp_pyg.models import LaMP, LaMPConfig
+from lamp_pyg.training import loop
+from lamp_pyg.training.checkpoint import CheckpointError, load_checkpoint
+from lamp_pyg.training.config import METRICS, load_config
+from lamp_pyg.training.configuration import to_dict
+from lamp_pyg.training.loop import TrainingError, load_datasets, predict_scores, train
+from tests.training.helpers import (assert_close_nested, copy_run, read_metrics, read_results,
+                                    run_train_py, subprocess_env, train_cmd, write_config)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def quiet(*args):
+    pass
+
+
+def run(cfg_dict, tmp_path, name="run", resume=False, **kw):
+    cfg = load_config(write_config(tmp_path / f"{name}.yaml", cfg_dict))
+    return train(cfg, tmp_path / name, resume=resume, log=kw.pop("log", quiet), **kw)
+
+
+def model_from(ck) -> LaMP:
+    model = LaMP(LaMPConfig(**{**ck["meta"]["model_kwargs"], **ck["config"]["model"]}),
+                 ck["label_graph"]["edge_index"])
+    model.load_state_dict(ck["model"])
+    return model.eval()
+
+
+def assert_same_run(run_dir, ref_dir, tol=1e-6):
+    """Per-epoch log and final report equal (timings aside)."""
+    assert_close_nested(read_metrics(run_dir), read_metrics(ref_dir), tol, "metrics.jsonl")
+    assert_close_nested(read_results(run_dir), read_results(ref_dir), tol, "results.json")
+
+
+# --------------------------------------------------------------------------- outputs
+
+def test_tiny_run_writes_every_output(text_run):
+    d = text_run["run_dir"]
+    for name in ("best.pt", "last.pt", "metrics.jsonl", "config.yaml", "results.json",
+                 "results.txt", "learning_curves.png", "threshold_curves.png", "label_graph.txt"):
+        assert (d / name).is_file() and (d / name).stat().st_size > 0, name
+    for png in ("learning_curves.png", "threshold_curves.png"):
+        assert (d / png).read_bytes()[:8] == PNG_MAGIC, png
+    assert not list(d.glob("*.tmp")), "temporary checkpoint files left behind"
+
+    # config.yaml is the resolved config and loads back to the same thing
+    assert to_dict(load_config(d / "config.yaml")) == to_dict(load_config(text_run["config"]))
+
+    rows = read_metrics(d, timing=True)
+    assert [r["epoch"] for r in rows] == [1, 2]
+    for r in rows:
+        assert math.isfinite(r["train_loss"]) and r["train_loss"] > 0
+        assert 0.0 <= r["valid_ebF1"] <= 1.0
+        assert r["samples_per_second"] > 0
+
+    text = (d / "results.txt").read_text()
+    assert "Headline protocol" in text and "Paper protocol" in text
+
+
+def test_results_json_has_both_protocols(text_run):
+    rep = read_results(text_run["run_dir"], timing=True)
+    assert rep == json.loads(json.dumps(text_run["report"], default=float))  # returned == written
+    assert rep["dataset"] == "lamp_text" and rep["graph"] == "prior" and rep["seed"] == 0
+    assert rep["epochs"] == 2 and rep["select_metric"] == "ebF1"
+    for protocol in ("headline", "paper_protocol"):
+        table = rep[protocol]
+        assert set(METRICS) <= set(table), protocol
+        for m in METRICS:
+            for split in ("valid", "test"):
+                assert 0.0 <= table[m][split] <= 1.0, (protocol, m, split)
+            if m == "mAP":
+                assert table[m]["threshold"] is None
+            else:
+                assert 0.0 < table[m]["threshold"] < 1.0, (protocol, m)
+        if protocol == "paper_protocol":
+            assert all(1 <= table[m]["epoch"] <= 2 for m in METRICS)
+    # the best epoch is the one with the best validation score of the selection metric
+    rows = read_metrics(text_run["run_dir"])
+    best = max(rows, key=lambda r: (r["valid_ebF1"], -r["epoch"]))
+    assert rep["best_epoch"] == best["epoch"]
+    assert rep["headline"]["ebF1"]["valid"] == pytest.approx(best["valid_ebF1"], abs=1e-9)
+    assert rep["seconds_per_epoch"] > 0 and rep["samples_per_second"] > 0
+
+
+def test_best_checkpoint_holds_thresholds_and_reproduces_the_headline(text_run):
+    d = text_run["run_dir"]
+    rep = read_results(d)
+    best = load_checkpoint(d / "best.pt")
+    thresholds = {m: r["threshold"] for m, r in rep["headline"].items() if r["threshold"] is not None}
+    assert best["thresholds"] == thresholds and "ebF1" in thresholds
+    assert best["train_state"]["best"]["epoch"] == rep["best_epoch"]
+    last = load_checkpoint(d / "last.pt")["train_state"]
+    assert (last["epoch"], last["step"]) == (2, 0) and len(last["history"]) == 2
+
+    # the stored weights + stored threshold give the reported test ebF1
+    cfg = load_config(d / "config.yaml")
+    test = load_datasets(cfg)["test"]
+    S, Y = predict_scores(model_from(best), DataLoader(test, batch_size=64), torch.device("cpu"))
+    assert example_f1(Y, binarize(S, best["thresholds"]["ebF1"])) == pytest.approx(
+        rep["headline"]["ebF1"]["test"], abs=1e-6)
+
+
+def test_per_label_thresholds_are_reported(tmp_path, dense_cfg):
+    rep = run(dense_cfg(train={"epochs": 1}, eval={"per_label_thresholds": True, "plots": False}),
+              tmp_path)
+    on_disk = read_results(tmp_path / "run")
+    per_label = on_disk["headline"]["ebF1"]["per_label"]
+    assert len(per_label["thresholds"]) == 3
+    assert all(0.0 < t < 1.0 for t in per_label["thresholds"])
+    assert 0.0 <= per_label["test"] <= 1.0
+    assert rep["headline"]["ebF1"]["threshold"] == on_disk["headline"]["ebF1"]["threshold"]
+    assert not (tmp_path / "run" / "learning_curves.png").exists()  # eval.plots: false
+
+
+def test_builtin_synthetic_dataset_needs_no_files(tmp_path, monkeypatch):
+    """data.name 'synthetic' with no path or root; the registry entry is shrunk (same
+    generator, fewer rows) so that this stays fast."""
+    from lamp_pyg.io.synthetic import make_synthetic
+    from tests.training.helpers import config_dict
+
+    monkeypatch.setitem(dataset_module.REGISTRY, "synthetic",
+                        (None, lambda path: make_synthetic(num_train=120, num_test=40)))
+    cfg = config_dict({"name": "synthetic"}, tmp_path / "cache",
+                      train={"epochs": 1, "batch_size": 16}, eval={"plots": False})
+    rep = run(cfg, tmp_path)
+    assert rep["dataset"] == "synthetic" and rep["epochs"] == 1
+    assert (tmp_path / "cache" / "synthetic").is_dir()  # the cache is where the config says
+
+
+# --------------------------------------------------------------------------- determinism
+
+def test_same_config_same_seed_same_metrics(tmp_path, dense_cfg, dense_run):
+    run(dense_cfg(), tmp_path, "again")
+    assert_same_run(tmp_path / "again", dense_run["run_dir"], tol=0.0)
+    for name in ("best.pt", "last.pt"):
+        a = load_checkpoint(tmp_path / "again" / name)["model"]
+        b = load_checkpoint(dense_run["run_dir"] / name)["model"]
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+    # ... and the seed matters (the comparison above is not vacuous)
+    run(dense_cfg(train={"seed": 1}), tmp_path, "seed1")
+    assert read_metrics(tmp_path / "seed1")[0]["train_loss"] != read_metrics(dense_run["run_dir"])[0]["train_loss"]
+
+
+# --------------------------------------------------------------------------- resume
+
+def test_resume_after_sigkill_mid_epoch_matches_uninterrupted_run(tmp_path, text_cfg, text_run):
+    """A real ``python train.py`` checkpointing after every step is SIGKILLed in the middle
+    of an epoch, resumed with --resume, and must end exactly like the uninterrupted run."""
+    cfg_path = write_config(tmp_path / "text.yaml", text_cfg())
+    run_dir, last = tmp_path / "run", tmp_path / "run" / "last.pt"
+    n_train = len(load_datasets(load_config(cfg_path))["train"])
+    steps = math.ceil(n_train / 4)
+    assert steps >= 40, "need enough steps per epoch to catch the run mid-epoch"
+    every_step = ["--set", "train.checkpoint_minutes=0.0001"]
+    args = ["--config", str(cfg_path), "--run-dir", str(run_dir), *every_step]
+
+    out = open(tmp_path / "killed.log", "w")
+    proc = subprocess.Popen(train_cmd(*args), env=subprocess_env(), stdout=out,
+                            stderr=subprocess.STDOUT)
+    observed = None
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if last.exists():
+                state = load_checkpoint(last)["train_state"]  # atomic writes: always readable
+                # mid-epoch, with a margin before the epoch ends
+                if 0 < state["step"] <= steps - 20:
+                    proc.send_signal(signal.SIGKILL)
+                    observed = state
+                    break
+            time.sleep(0.01)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        out.close()
+    log = (tmp_path / "killed.log").read_text()
+    assert observed is not None, f"never saw a mid-epoch checkpoint (rc {proc.returncode}):\n{log[-3000:]}"
+    assert proc.returncode == -signal.SIGKILL
+
+    killed = load_checkpoint(last)["train_state"]
+    assert 0 < killed["step"] < steps and killed["epoch"] in (0, 1), killed
+    assert not (run_dir / "results.json").exists()
+    done = read_metrics(run_dir) if (run_dir / "metrics.jsonl").exists() else []
+    assert [r["epoch"] for r in done] == list(range(1, killed["epoch"] + 1))
+
+    r = run_train_py(args + ["--resume"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert f"epoch {killed['epoch'] + 1}, step {killed['step']}" in r.stdout
+    assert [row["epoch"] for row in read_metrics(run_dir)] == [1, 2]  # no duplicate epochs
+    assert_same_run(run_dir, text_run["run_dir"])
+    a = load_checkpoint(run_dir / "last.pt")["model"]
+    b = load_checkpoint(text_run["run_dir"] / "last.pt")["model"]
+    assert all(torch.allclose(a[k], b[k], atol=1e-6, rtol=0) for k in a)
+
+
+def test_resume_from_an_epoch_boundary_extends_training_exactly(tmp_path, dense_cfg, dense_run):
+    run(dense_cfg(train={"epochs": 1}), tmp_path, "run")
+    lines = []
+    run(dense_cfg(), tmp_path, "run", resume=True, log=lambda *a: lines.append(" ".join(map(str, a))))
+    assert any("resumed from" in l and "epoch 2, step 0" in l for l in lines), lines
+    assert [r["epoch"] for r in read_metrics(tmp_path / "run")] == [1, 2]
+    assert_same_run(tmp_path / "run", dense_run["run_dir"])
+
+
+def test_resume_of_a_finished_run_trains_nothing_more(tmp_path, text_cfg, text_run):
+    run_dir = copy_run(text_run, tmp_path / "run")
+    before = (run_dir / "metrics.jsonl").read_text()
+    lines = []
+    cfg = load_config(write_config(tmp_path / "c.yaml", text_cfg(eval={"plots": False})))
+    train(cfg, run_dir, resume=True, log=lambda *a: lines.append(" ".join(map(str, a))))
+    assert not any(l.startswith("epoch ") for l in lines), lines
+    assert (run_dir / "metrics.jsonl").read_text() == before
+    assert_same_run(run_dir, text_run["run_dir"], tol=0.0)
+
+
+def test_metrics_log_is_complete_after_a_kill_between_checkpoint_and_log(
+        tmp_path, dense_cfg, dense_run, monkeypatch):
+    """Killed after epoch 2's last.pt was written but before its metrics.jsonl line:
+    the resumed run must still log every epoch exactly once."""
+    real_log = loop._log
+
+    def killed_at_epoch_2(run_dir, record):
+        if record["epoch"] == 2:
+            raise KeyboardInterrupt
+        real_log(run_dir, record)
+
+    monkeypatch.setattr(loop, "_log", killed_at_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        run(dense_cfg(), tmp_path, "run")
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["train_state"]["epoch"] == 2
+    monkeypatch.setattr(loop, "_log", real_log)
+    run(dense_cfg(), tmp_path, "run", resume=True)
+    assert [r["epoch"] for r in read_metrics(tmp_path / "run")] == [1, 2]
+    assert_same_run(tmp_path / "run", dense_run["run_dir"])
+
+
+def test_existing_run_without_resume_is_refused(tmp_path, dense_cfg, dense_run):
+    run_dir = copy_run(dense_run, tmp_path / "run")
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    cfg = load_config(write_config(tmp_path / "c.yaml", dense_cfg()))
+    with pytest.raises(CheckpointError, match="--resume") as e:
+        train(cfg, run_dir, log=quiet)
+    assert str(run_dir) in str(e.value)
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before  # nothing touched
+
+
+@pytest.mark.parametrize("change, key", [
+    ({"graph": {"kind": "edgeless"}}, "graph.kind"),
+    ({"model": {"d_model": 32}}, "model.d_model"),
+    ({"model": {"n_layers_dec": 2}}, "model.n_layers_dec"),
+    ("text", "data.name"),
+])
+def test_resume_with_another_dataset_graph_or_model_is_refused(
+        tmp_path, dense_cfg, text_cfg, dense_run, change, key):
+    run_dir = copy_run(dense_run, tmp_path / "run")
+    before = (run_dir / "last.pt").read_bytes()
+    other = text_cfg() if change == "text" else dense_cfg(**change)
+    cfg = load_config(write_config(tmp_path / "c.yaml", other))
+    with pytest.raises(CheckpointError) as e:
+        train(cfg, run_dir, resume=True, log=quiet)
+    assert key in str(e.value) and "last.pt" in str(e.value)
+    assert (run_dir / "last.pt").read_bytes() == before
+
+
+# --------------------------------------------------------------------------- failures
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, dense_cfg, dense_run,
+                                                            monkeypatch):
+    cfg = load_config(write_config(tmp_path / "c.yaml", dense_cfg()))
+    steps = math.ceil(len(load_datasets(cfg)["train"]) / cfg.train.batch_size)
+    real_loss, calls = LaMP.loss, {"n": 0}
+
+    def nan_at_epoch_2_step_3(self, output, y):
+        calls["n"] += 1
+        loss = real_loss(self, output, y)
+        return loss * float("nan") if calls["n"] == steps + 3 else loss
+
+    monkeypatch.setattr(LaMP, "loss", nan_at_epoch_2_step_3)
+    run_dir = tmp_path / "run"
+    with pytest.raises(TrainingError) as e:
+        train(cfg, run_dir, log=quiet)
+    msg = str(e.value)
+    assert "nan" in msg and "epoch 2, step 3" in msg and str(run_dir / "last.pt") in msg
+
+    ck = load_checkpoint(run_dir / "last.pt")
+    state = ck["train_state"]
+    assert (state["epoch"], state["step"], len(state["history"])) == (1, 0, 1)
+    model = model_from(ck)  # loads, and holds no NaN
+    assert all(torch.isfinite(p).all() for p in model.state_dict().values())
+    assert load_checkpoint(run_dir / "best.pt")["train_state"]["epoch"] == 1
+    assert [r["epoch"] for r in read_metrics(run_dir)] == [1]
+    assert not (run_dir / "results.json").exists()
+
+    # once the cause is gone, --resume finishes exactly like an uninterrupted run
+    monkeypatch.setattr(LaMP, "loss", real_loss)
+    train(cfg, run_dir, resume=True, log=quiet)
+    assert_same_run(run_dir, dense_run["run_dir"])
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "not_lamp", "missing"])
+def test_unreadable_checkpoint_is_a_checkpoint_error_naming_the_path(tmp_path, dense_run, damage):
+    path = tmp_path / "bad.pt"
+    good = (dense_run["run_dir"] / "best.pt").read_bytes()
+    if damage == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    elif damage == "garbage":
+        path.write_bytes(b"this is not a checkpoint\n" * 10)
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "not_lamp":
+        torch.save({"model": {}}, path)
+    with pytest.raises(CheckpointError) as e:
+        load_checkpoint(path)
+    assert str(path) in str(e.value)
+
+
+def test_resume_from_a_truncated_last_checkpoint_is_a_checkpoint_error(tmp_path, dense_cfg,
+                                                                        dense_run):
+    run_dir = copy_run(dense_run, tmp_path / "run")
+    data = (run_dir / "last.pt").read_bytes()
+    (run_dir / "last.pt").write_bytes(data[: len(data) // 3])
+    cfg = load_config(write_config(tmp_path / "c.yaml", dense_cfg()))
+    with pytest.raises(CheckpointError) as e:
+        train(cfg, run_dir, resume=True, log=quiet)
+    assert str(run_dir / "last.pt") in str(e.value)
+
+
+def test_missing_data_path_names_dataset_and_path(tmp_path, dense_cfg):
+    missing = tmp_path / "nowhere" / "emotions"
+    cfg = dense_cfg()
+    cfg["data"]["path"] = str(missing)
+    with pytest.raises(FileNotFoundError) as e:
+        run(cfg, tmp_path)
+    assert "emotions" in str(e.value) and str(missing) in str(e.value)
+
+
+# --------------------------------------------------------------------------- slow
+
+@pytest.mark.slow
+def test_default_synthetic_dataset_end_to_end(tmp_path):
+    """The registry's full synthetic data (4000 + 1000 rows) through ``python train.py``."""
+    from tests.training.helpers import config_dict
+
+    cfg = write_config(tmp_path / "synthetic.yaml", config_dict(
+        {"name": "synthetic"}, tmp_path / "cache", train={"epochs": 2, "batch_size": 32}))
+    r = run_train_py(["--config", str(cfg), "--run-dir", str(tmp_path / "run")], timeout=1200)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = read_results(tmp_path / "run")
+    assert rep["dataset"] == "synthetic"
+    rows = read_metrics(tmp_path / "run")
+    assert rows[1]["train_loss"] < rows[0]["train_loss"]
