@@ -139,7 +139,7 @@ def make_labels(L: int, k: int, seed: int = 0):
 # ---------------------------------------------------------------------- arms
 def build_arm(arm: str, case: Case, L: int, edge_index, tokens, labels, *,
               reference_from=None):
-    """Returns ``(model, step_fn, info)`` for ``arm`` in ``{'lamp', 'ref'}``."""
+    """Returns ``(model, step_fn, info)`` for ``arm`` in ``{'lamp', 'ref', 'lean'}``."""
     import torch
     from torch_geometric.data import Batch
 
@@ -168,10 +168,14 @@ def build_arm(arm: str, case: Case, L: int, edge_index, tokens, labels, *,
 
         def loss_fn():
             return model.loss(model(batch), y)
-    elif arm == "ref":
+    elif arm in ("ref", "lean"):
+        # 'lean': the same dense reference without the released code's waste (no discarded
+        # encoder attention, Linear FFN, per-label readout): a tuned-dense yardstick
+        lean = dict(encoder_attention=False, ffn="linear", readout="per_label")
         model = ReferenceLaMP(L, case.vocab_size, edge_index, d_model=case.d_model,
                               d_ff=case.d_ff, heads=case.heads, n_layers_enc=2,
-                              n_layers_dec=2, dropout=case.dropout)
+                              n_layers_dec=2, dropout=case.dropout,
+                              **(lean if arm == "lean" else {}))
         if reference_from is not None:
             copy_from_lamp(model, reference_from)
         padded = pad_tokens(tokens)

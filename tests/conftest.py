@@ -18,3 +18,14 @@ def data_root():
     if not root.is_dir():
         pytest.skip(f"benchmark data not found at {root} (set LAMP_PYG_DATA to its folder)")
     return root
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Test tensors are tiny: one intra-op thread avoids OpenMP spin-waiting, which on a
+    shared 2-core machine under load made a 25-step training loop take 35 s instead of 1 s."""
+    import torch
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -19,6 +19,7 @@ from typing import Dict, List, NamedTuple, Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch_geometric.utils import coalesce
 
 from lamp_pyg.nn import CompleteBipartite, FeedForward, LaMPBlock, SharedGraph
 from lamp_pyg.nn.attention import PATHS
@@ -159,6 +160,8 @@ class LaMP(torch.nn.Module):
             raise ValueError(f"label_edge_index must be [2, E], got {tuple(ei.shape)}")
         if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= L):
             raise ValueError(f"label_edge_index names labels outside [0, {L})")
+        # duplicates would count twice on the per-edge paths but once on the dense path
+        ei = coalesce(ei, num_nodes=L, sort_by_row=False)  # sorted by (target, source)
         self.register_buffer("label_edge_index", ei)
 
         if c.vocab_size:

@@ -191,7 +191,8 @@ class LaMPAttention(MessagePassing):
             if isinstance(edge_index, Tensor):
                 raise ValueError("path='dense' needs an implicit edge set "
                                  "(CompleteBipartite or SharedGraph), got an edge_index tensor")
-            out, weights = self._dense(query, key, value, edge_index)  # [N_dst, H, C]
+            out, weights = self._dense(query, key, value, edge_index,
+                                       bool(return_attention_weights))  # [N_dst, H, C]
             attn = DenseAttention(*weights)
         else:
             ei = edge_index if isinstance(edge_index, Tensor) else edge_index.to_edge_index()
@@ -221,7 +222,8 @@ class LaMPAttention(MessagePassing):
         return value_j * alpha.unsqueeze(-1)  # [E, H, C]
 
     def _dense(self, query: Tensor, key: Tensor, value: Tensor,
-               edges: Union[CompleteBipartite, SharedGraph]) -> Tuple[Tensor, Tensor]:
+               edges: Union[CompleteBipartite, SharedGraph],
+               need_weights: bool = True) -> Tuple[Tensor, Tensor]:
         H, C = self.heads, self.head_channels
         if isinstance(edges, SharedGraph):
             B, T, S = edges.num_graphs, edges.num_dst, edges.num_src
@@ -238,9 +240,19 @@ class LaMPAttention(MessagePassing):
             mask = key_mask.view(B, 1, 1, S)
 
         scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(C)  # [B, H, T, S]
-        weights = masked_softmax(scores, mask)  # [B, H, T, S]
+        # Same numbers as masked_softmax(scores, mask) with two [B, H, T, S] passes (and
+        # buffers) fewer: a target without incoming edges softmaxes over all sources here
+        # (no NaN) and its output row is zeroed below, where the tensor is [B, H, T, C].
+        has_any = mask.any(dim=-1, keepdim=True)  # [T, 1] or [B, 1, 1, 1]
+        # (in place: the scaled scores are a temporary nobody saved for backward)
+        weights = torch.softmax(scores.masked_fill_(~(mask | ~has_any), float("-inf")),
+                                dim=-1)  # [B, H, T, S]
+        del scores
         dropped = F.dropout(weights, p=self.dropout, training=self.training)
-        out = torch.matmul(dropped, v).transpose(1, 2)  # [B, T, H, C]
+        out = torch.matmul(dropped, v).masked_fill(~has_any, 0.0)  # [B, H, T, C]
+        out = out.transpose(1, 2)  # [B, T, H, C]
+        if need_weights:
+            weights = weights.masked_fill(~has_any, 0.0)
         if isinstance(edges, SharedGraph):
             out = out.reshape(B * T, H, C)
         else:

@@ -312,9 +312,11 @@ def test_decoder_wiring_by_hand():
 
 def test_label_graph_is_one_buffer_not_in_the_batch():
     model = make_model()
-    assert torch.equal(model.label_edge_index, LABEL_EI)
+    # stored once, deduplicated and sorted by (target, source) like LabelGraph
+    expected = sorted(zip(LABEL_EI[1].tolist(), LABEL_EI[0].tolist()))
+    assert list(zip(*model.label_edge_index.flip(0).tolist())) == expected
     assert "label_edge_index" in dict(model.named_buffers())
-    assert torch.equal(model.state_dict()["label_edge_index"], LABEL_EI)
+    assert torch.equal(model.state_dict()["label_edge_index"], model.label_edge_index)
     assert "label_edge_index" not in dict(model.named_parameters())
     batch = batch_of(samples())
     assert set(batch.edge_types) == {TOKEN_EDGE}  # no label -> label edges per sample
@@ -475,3 +477,18 @@ def test_compiled_forward_has_no_graph_breaks():
     compiled = torch.compile(model, backend="eager", fullgraph=True)
     torch.testing.assert_close(compiled(inputs).logits, expected, **TOL)
     torch._dynamo.reset()
+
+
+def test_duplicate_label_edges_are_merged_so_paths_agree():
+    dup = torch.cat([LABEL_EI, LABEL_EI[:, :3]], dim=1)
+    model = make_model(label_edge_index=dup)
+    assert model.label_edge_index.size(1) == LABEL_EI.size(1)
+    batch = batch_of(samples())
+    outs = []
+    for path in ("edge", "dense", "fused"):
+        for m in model.modules():
+            if hasattr(m, "choose_path"):
+                m.path = path
+        outs.append(model(batch).logits)
+    torch.testing.assert_close(outs[0], outs[1], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(outs[0], outs[2], atol=1e-5, rtol=1e-5)

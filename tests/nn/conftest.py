@@ -12,31 +12,26 @@ def _import_torch_scatter():
     return torch_scatter
 
 
-@pytest.fixture(params=[False, True], ids=["native-scatter", "torch-scatter"])
-def scatter_backend(request, monkeypatch):
-    """Runs a test with PyG's native ``scatter_reduce`` and, if it imports, with torch-scatter.
+def use_scatter_backend(monkeypatch, with_torch_scatter):
+    """Makes PyG use torch-scatter (True) or its native ``scatter_reduce`` (False); skips
+    the test if torch-scatter is asked for but does not import.
 
     PyG reads ``torch_geometric.typing.WITH_TORCH_SCATTER`` at call time and the module
     object through ``from torch_geometric.typing import torch_scatter`` at import time, so
     both are patched (torch-scatter may have been installed after PyG was imported).
     """
-    if request.param:
+    if with_torch_scatter:
         torch_scatter = _import_torch_scatter()
         if torch_scatter is None:
             pytest.skip("torch-scatter not installed")
         for mod in (torch_geometric.typing, torch_geometric.utils._scatter,
                     torch_geometric.utils._segment):
             monkeypatch.setattr(mod, "torch_scatter", torch_scatter)
-    monkeypatch.setattr(torch_geometric.typing, "WITH_TORCH_SCATTER", request.param)
+    monkeypatch.setattr(torch_geometric.typing, "WITH_TORCH_SCATTER", with_torch_scatter)
+
+
+@pytest.fixture(params=[False, True], ids=["native-scatter", "torch-scatter"])
+def scatter_backend(request, monkeypatch):
+    """Runs a test with PyG's native scatter and, if it imports, with torch-scatter."""
+    use_scatter_backend(monkeypatch, request.param)
     return request.param
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """These tensors are tiny: one intra-op thread avoids OpenMP spin-waiting, which on a
-    shared 2-core machine under load made a 25-step training loop take 35 s instead of 1 s."""
-    import torch
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)

@@ -1,5 +1,7 @@
 """LaMP layers inside PyG's heterogeneous tooling, under torch.compile, and with or
 without torch-scatter."""
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -9,6 +11,7 @@ from torch_geometric.datasets import FakeHeteroDataset
 from torch_geometric.nn import HeteroConv, Linear, to_hetero
 
 from lamp_pyg.nn import CompleteBipartite, LaMPAttention, LaMPBlock, SharedGraph
+from tests.nn.conftest import use_scatter_backend
 
 TOL = dict(atol=1e-5, rtol=1e-5)
 
@@ -71,10 +74,11 @@ def test_hetero_conv_with_lamp_layers(hetero_data):
     with torch.no_grad():
         out = model(data.x_dict, data.edge_index_dict)
     assert out.shape == (data[target].num_nodes, 3)
-    for (src, _, dst), conv in zip(data.edge_types, model.conv1.convs.values()):
+    assert len(model.conv1.convs) == len(data.edge_types)
+    for conv in model.conv1.convs.values():
         assert conv.lin_key.weight.shape == (16, 16)  # after lin_in every type has 16 channels
     losses = train(model, data, target)
-    assert all(map(lambda v: v == v, losses))  # no NaN
+    assert all(math.isfinite(v) for v in losses)
     assert losses[-1] < 0.7 * losses[0], losses
 
 
@@ -108,7 +112,7 @@ def test_to_hetero_with_lazy_lamp_attention(hetero_data):
         assert conv.lin_key.weight.shape == (16, data[src].num_features)
         assert conv.lin_query.weight.shape == (16, data[dst].num_features)
     losses = train(model, data, target)
-    assert all(map(lambda v: v == v, losses))
+    assert all(math.isfinite(v) for v in losses)
     assert losses[-1] < 0.7 * losses[0], losses
 
 
@@ -169,11 +173,7 @@ def test_compiled_gradients_match_eager():
 
 # --------------------------------------------------------------------------- torch-scatter
 
-def test_native_and_torch_scatter_agree(monkeypatch, scatter_backend):
-    """Same outputs and gradients with WITH_TORCH_SCATTER off and (when installed) on."""
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(7, 8, generator=g)
-    ei = torch.tensor([[0, 1, 2, 3, 4, 5, 6, 0, 2], [1, 2, 0, 4, 5, 3, 0, 0, 6]])
+def _edge_and_fused(x, ei):
     torch.manual_seed(0)
     conv = LaMPAttention(8, 8, heads=2)
     results = {}
@@ -182,22 +182,27 @@ def test_native_and_torch_scatter_agree(monkeypatch, scatter_backend):
         xg = x.clone().requires_grad_()
         out = conv(xg, ei)
         out.square().sum().backward()
-        results[path] = (out.detach(), xg.grad)
-    torch.testing.assert_close(results["fused"][0], results["edge"][0], **TOL)
-    torch.testing.assert_close(results["fused"][1], results["edge"][1], **TOL)
-    # reference numbers from the other backend, computed in this process
-    import torch_geometric.typing
-    monkeypatch.setattr(torch_geometric.typing, "WITH_TORCH_SCATTER", not scatter_backend)
-    if not scatter_backend:
-        try:
-            import torch_scatter  # noqa: F401
-        except Exception:
-            return  # nothing to compare against; the other parametrisation is skipped
-        import torch_geometric.utils._scatter
-        monkeypatch.setattr(torch_geometric.utils._scatter, "torch_scatter", torch_scatter)
-    conv.path = "edge"
-    xg = x.clone().requires_grad_()
-    out = conv(xg, ei)
-    out.square().sum().backward()
-    torch.testing.assert_close(out.detach(), results["edge"][0], **TOL)
-    torch.testing.assert_close(xg.grad, results["edge"][1], **TOL)
+        results[path] = [out.detach(), xg.grad] + [p.grad.clone() for p in conv.parameters()]
+        conv.zero_grad(set_to_none=True)
+    return results
+
+
+def test_native_and_torch_scatter_agree(monkeypatch, scatter_backend):
+    """Same outputs and gradients with WITH_TORCH_SCATTER off and (when installed) on.
+
+    Note: on CPU, PyG 2.8 routes the scatters these paths need (sum, and max on tensors
+    that are not CUDA) to torch's native kernels even when torch-scatter is present."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(7, 8, generator=g)
+    ei = torch.tensor([[0, 1, 2, 3, 4, 5, 6, 0, 2], [1, 2, 0, 4, 5, 3, 0, 0, 6]])
+    here = _edge_and_fused(x, ei)
+    for a, b in zip(here["fused"], here["edge"]):
+        torch.testing.assert_close(a, b, **TOL)
+    try:  # the other backend, in this process
+        use_scatter_backend(monkeypatch, not scatter_backend)
+    except pytest.skip.Exception:
+        return  # torch-scatter missing: nothing to compare against (its own param is skipped)
+    there = _edge_and_fused(x, ei)
+    for path in here:
+        for a, b in zip(here[path], there[path]):
+            torch.testing.assert_close(a, b, **TOL)

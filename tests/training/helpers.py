@@ -81,6 +81,35 @@ def write_dense_data(folder: Path, num_train: int = 80, num_test: int = 30):
     return folder, out["test"][0], out["test"][1]
 
 
+SPARSE_FEATURES = 20
+SPARSE_LABELS = ("l0", "l1", "l2")
+
+
+def write_sparse_data(folder: Path, num_train: int = 60, num_test: int = 20):
+    """A MULAN dataset called ``bibtex`` with binary sparse rows: returns
+    ``(folder, test_rows)``, each row the sorted feature indices that are 1."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    F, L = SPARSE_FEATURES, len(SPARSE_LABELS)
+    (folder / "bibtex.xml").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<labels xmlns="http://mulan.sourceforge.net/labels">\n'
+        + "".join(f'<label name="{n}"></label>\n' for n in SPARSE_LABELS) + "</labels>\n")
+    out = {}
+    for split, n in (("train", num_train), ("test", num_test)):
+        rows, lines = [], []
+        for _ in range(n):
+            feats = sorted(rng.choice(F, size=int(rng.integers(2, 6)), replace=False).tolist())
+            labs = sorted({f % L for f in feats[:2]})
+            rows.append(feats)
+            lines.append("{" + ",".join(f"{i} 1" for i in feats + [F + l for l in labs]) + "}")
+        header = ["@relation tiny-bibtex"] + [f"@attribute f{i} {{0,1}}" for i in range(F)]
+        header += [f"@attribute {name} {{0,1}}" for name in SPARSE_LABELS] + ["@data"]
+        (folder / f"bibtex-{split}.arff").write_text("\n".join(header + lines) + "\n")
+        out[split] = rows
+    return folder, out["test"]
+
+
 # --------------------------------------------------------------------------- configs
 
 def config_dict(data: Dict, cache: Path, **sections) -> Dict:

@@ -253,6 +253,23 @@ def test_metrics_log_is_complete_after_a_kill_between_checkpoint_and_log(
     assert_same_run(tmp_path / "run", dense_run["run_dir"])
 
 
+def test_resume_without_a_checkpoint_starts_from_scratch(tmp_path, dense_cfg, dense_run):
+    lines = []
+    run(dense_cfg(), tmp_path, "run", resume=True, log=lambda *a: lines.append(" ".join(map(str, a))))
+    assert any("no checkpoint" in l and "from scratch" in l for l in lines), lines
+    assert_same_run(tmp_path / "run", dense_run["run_dir"], tol=0.0)
+
+
+def test_selecting_on_map_needs_no_threshold(tmp_path, dense_cfg):
+    rep = run(dense_cfg(train={"epochs": 2, "select_metric": "mAP"}, eval={"plots": False}),
+              tmp_path)
+    rows = read_metrics(tmp_path / "run")
+    assert all(r["threshold"] is None and 0.0 <= r["valid_mAP"] <= 1.0 for r in rows)
+    best = max(rows, key=lambda r: (r["valid_mAP"], -r["epoch"]))
+    assert rep["select_metric"] == "mAP" and rep["best_epoch"] == best["epoch"]
+    assert rep["headline"]["mAP"]["valid"] == pytest.approx(best["valid_mAP"], abs=1e-9)
+
+
 def test_existing_run_without_resume_is_refused(tmp_path, dense_cfg, dense_run):
     run_dir = copy_run(dense_run, tmp_path / "run")
     before = {p.name: p.read_bytes() for p in run_dir.iterdir()}

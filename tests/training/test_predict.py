@@ -13,7 +13,9 @@ from lamp_pyg.training.checkpoint import load_checkpoint
 from lamp_pyg.training.config import load_config
 from lamp_pyg.training.loop import load_datasets, predict_scores
 from lamp_pyg.training.predict import Predictor
-from tests.training.helpers import DENSE_FEATURES, DENSE_LABELS, cli, read_results, run_train_py
+from lamp_pyg.training.loop import train
+from tests.training.helpers import (DENSE_FEATURES, DENSE_LABELS, SPARSE_LABELS, cli,
+                                    read_results, run_train_py, write_config, write_sparse_data)
 
 
 def raw_test_lines(text_data, n=None):
@@ -99,6 +101,40 @@ def test_dense_vectors_score_like_the_prepared_test_split(dense_run, dense_data)
     np.testing.assert_allclose(pred.predict_proba(commas), S, atol=1e-5, rtol=0)
     np.testing.assert_allclose(pred.predict_proba(spaces), S, atol=1e-5, rtol=0)
     assert all(n in DENSE_LABELS for res in pred.predict(commas) for n, _ in res)
+
+
+def one_epoch_run(tmp_path, cfg_dict):
+    cfg_path = write_config(tmp_path / "c.yaml", cfg_dict)
+    train(load_config(cfg_path), tmp_path / "run", log=lambda *a: None)
+    return {"config": cfg_path, "run_dir": tmp_path / "run"}
+
+
+def test_dense_linear_mode_scores_like_the_prepared_test_split(tmp_path, dense_cfg, dense_data):
+    """dense_mode: linear (one vector "token" per sample) goes through another branch."""
+    run = one_epoch_run(tmp_path, dense_cfg(data={"dense_mode": "linear"}, train={"epochs": 1},
+                                            eval={"plots": False}))
+    pred, S = dataset_scores(run)
+    assert pred.model.config.input_dim == DENSE_FEATURES
+    rows = [",".join(f"{v:.4f}" for v in row) for row in dense_data[1]]
+    np.testing.assert_allclose(pred.predict_proba(rows), S, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match=f"expected {DENSE_FEATURES} feature values, got 2"):
+        pred.predict(["1,2"])
+
+
+def test_sparse_feature_indices_score_like_the_prepared_test_split(tmp_path, cache):
+    """Binary sparse rows (bibtex-like): 'i j k' and 'i:1 j:1 k:1' name the features that are 1."""
+    from tests.training.helpers import config_dict
+
+    folder, test_rows = write_sparse_data(tmp_path / "bibtex")
+    run = one_epoch_run(tmp_path, config_dict({"name": "bibtex", "path": str(folder)}, cache,
+                                              train={"epochs": 1, "batch_size": 8},
+                                              eval={"plots": False}))
+    pred, S = dataset_scores(run)
+    assert pred.kind == "sparse" and pred.label_names == list(SPARSE_LABELS)
+    plain = [" ".join(map(str, r)) for r in test_rows]
+    pairs = [" ".join(f"{i}:1" for i in r) for r in test_rows]
+    np.testing.assert_allclose(pred.predict_proba(plain), S, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(pred.predict_proba(pairs), S, atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("values", ["1.0,2.0,3.0", ",".join(["1.5"] * (DENSE_FEATURES + 1)), ""])
