@@ -23,7 +23,7 @@ class DataConfig:
     name: str = "synthetic"
     path: Optional[str] = None  # raw files of this dataset
     root: Optional[str] = None  # folder holding mulan/, reuters21578/, sider/ (else $LAMP_PYG_DATA)
-    cache: str = "~/.cache/lamp-pyg"  # processed datasets (else $LAMP_PYG_CACHE)
+    cache: Optional[str] = None  # processed datasets; else $LAMP_PYG_CACHE, else ~/.cache/lamp-pyg
     max_len: Optional[int] = None
     bos_eos: bool = True
     min_count: int = 1

@@ -60,7 +60,7 @@ def seed_everything(seed: int) -> None:
 
 
 def cache_dir(cfg: Config) -> str:
-    return os.path.expanduser(os.environ.get(ENV_CACHE) or cfg.data.cache)
+    return os.path.expanduser(cfg.data.cache or os.environ.get(ENV_CACHE) or "~/.cache/lamp-pyg")
 
 
 def load_datasets(cfg: Config) -> Dict[str, LaMPDataset]:
@@ -157,7 +157,7 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         state = ck["train_state"]
-        resume_rng = ck["rng"] if state["step"] else None
+        resume_rng = (ck["rng"], ck.get("cuda_rng")) if state["step"] else None
         log(f"resumed from {last_path}: epoch {state['epoch'] + 1}, step {state['step']}")
     elif resume:
         log(f"--resume: no checkpoint at {last_path}, starting from scratch")
@@ -174,7 +174,8 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
     def checkpoint(path: Path, extra: Optional[Dict[str, Any]] = None):
         ck = {"model": model.state_dict(), "optimizer": opt.state_dict(), "config": cfg_dict,
               "meta": meta, "label_graph": graph.state_dict(), "train_state": state,
-              "rng": torch.get_rng_state()}
+              "rng": torch.get_rng_state(),
+              "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None}
         ck.update(extra or {})
         save_checkpoint(ck, path)
 
@@ -196,7 +197,9 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
             torch.manual_seed(t.seed * 100003 + epoch)  # dropout RNG of this epoch
             state["loss_sum"], state["seen"] = 0.0, 0
         else:
-            torch.set_rng_state(resume_rng)  # mid-epoch resume: exact RNG position
+            torch.set_rng_state(resume_rng[0])  # mid-epoch resume: exact RNG position
+            if resume_rng[1] is not None and device.type == "cuda":
+                torch.cuda.set_rng_state_all(resume_rng[1])
         model.train()
         bar = _progress(t.progress, steps_per_epoch, state["step"], f"epoch {epoch + 1}/{t.epochs}")
         t0, seen0 = time.perf_counter(), state["seen"]

@@ -43,7 +43,9 @@ class Predictor:
         model = LaMP(cfg, ck["label_graph"]["edge_index"])
         model.load_state_dict(ck["model"])
         metric = metric or ck["config"]["train"]["select_metric"]
-        thr = ck.get("thresholds", {}).get(metric, 0.5)
+        thresholds = ck.get("thresholds", {})
+        # mAP and P@k are threshold-free: fall back to the ebF1 threshold, then 0.5
+        thr = thresholds.get(metric, thresholds.get("ebF1", 0.5))
         return cls(model, ck["meta"], thr)
 
     def parse(self, text: str):
@@ -58,9 +60,12 @@ class Predictor:
             if len(vals) != len(self.mean):
                 raise ValueError(f"expected {len(self.mean)} feature values, got {len(vals)}")
             return np.asarray(vals)
-        if self.kind == "sparse":  # "idx:val idx:val" or "idx idx"
-            idx = [int(t.split(":")[0]) for t in text.split()]
-            return (np.asarray(idx, dtype=np.int64), np.ones(len(idx), np.float32))
+        if self.kind == "sparse":  # "idx:val idx:val" or "idx idx" (value 1); zeros are absent
+            pairs = [(int(t.split(":")[0]), float(t.split(":")[1]) if ":" in t else 1.0)
+                     for t in text.split()]
+            pairs = [(i, v) for i, v in pairs if v != 0.0]
+            return (np.asarray([i for i, _ in pairs], dtype=np.int64),
+                    np.asarray([v for _, v in pairs], dtype=np.float32))
         if self.kind == "molecule":
             from lamp_pyg.io.sider import smiles_to_graph
             return smiles_to_graph(text.strip())
