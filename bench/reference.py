@@ -192,7 +192,7 @@ class ReferenceLaMP(torch.nn.Module):
         enc_self_mask = pad.unsqueeze(1).expand(B, S, S).repeat(H, 1, 1)  # (H*B) x S x S
         for attn, ffn in zip(self.encoder_attn, self.encoder):
             if self.encoder_attention:
-                _discarded = attn(enc, enc, enc_self_mask)  # computed, never used
+                attn(enc, enc, enc_self_mask)  # computed and thrown away, as released
             enc = ffn(enc)
 
         labels = torch.arange(self.num_labels, device=tokens.device).repeat(B, 1)  # [B, L]

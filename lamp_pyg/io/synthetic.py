@@ -1,6 +1,6 @@
 r"""Built-in synthetic multi-label text data on which label message passing pays off.
 
-:func:`make_synthetic` generates, with numpy only and in well under a second, a
+:func:`make_synthetic` generates, with numpy only and in about a second, a
 :class:`~lamp_pyg.io.base.RawDataset` of kind ``'text'`` (splits ``train`` and
 ``test``; the dataset step carves validation out of ``train``). It is lamp-pyg's
 default dataset: it needs no download and a small LaMP learns it in about a minute
@@ -31,39 +31,53 @@ to which label is recorded in :class:`SyntheticSpec` (see :func:`synthetic_spec`
 
 Why the label graph helps
 -------------------------
-A derived label is an exact function of *other labels*, so it is trivially
-predictable from their states, but only awkwardly from the tokens:
+A derived label is an exact function of *other labels*: easy to read off their
+states, awkward to compute from the tokens.
 
 - LaMP's feature -> label attention is a softmax-weighted **average** over a
-  sample's tokens. A derived label must decide whether at least ``k`` *distinct*
-  parents are present among tokens whose number varies with the noise (5 to 40
-  noise words) and with how often each present parent repeats its words (1 to
-  ``max_repeat`` times). An average normalises those counts away: two present
-  parents with three words each and five present parents with one word each
-  can give the same weighted mixture, so the count of distinct parents can only
-  be recovered from which tiny components are non-zero, a brittle function that
-  a small model learns slowly and imperfectly. And with ``m = parents`` larger
-  than the number of attention heads, the model cannot dedicate one head per
-  parent either.
+  variable number of tokens, so it cannot simply count. A derived label needs the
+  number of *distinct* parents present, but in the average each present parent
+  weighs in proportion to how often its words repeat (1 to ``max_repeat`` times,
+  at random) and everything is diluted by a varying amount of noise (5 to 40
+  words by default): two parents repeated five times each and five parents
+  repeated twice put the same total weight on parent words. The count survives
+  only in *which* components of the averaged vector are non-zero, however small,
+  a brittle feature that takes a small model much longer to learn. With
+  ``m = parents`` (5) larger than the number of attention heads (4 in the
+  default model), one head per parent is not an option either.
 - LaMP's label -> label attention runs over a **fixed** neighbourhood in the label
-  graph. In the co-occurrence ("prior") graph a derived label's neighbours are
-  exactly the labels of its group (labels of different groups never co-occur, so
-  the prior graph is one clique per group). Once the base labels have read their
-  own tokens (the easy part: one word is proof), the average of the neighbours'
-  states over this fixed set is a monotone, essentially linear function of how
-  many parents are on, and a threshold of it is what the next feed-forward layer
-  computes. The "edgeless" variant (self-loops only) has no such path and must
-  count from the tokens.
+  graph. Labels of different groups never co-occur, so the co-occurrence
+  ("prior") graph is one clique per group, and a derived label's neighbours are
+  the labels of its group (10 by default). Once the base labels have read their
+  own tokens (easy: a single word is proof), averaging the neighbours' states over
+  this fixed set (keys can tell parents from the other neighbours by label
+  identity) gives a monotone, essentially linear function of how many parents are
+  on, and the next feed-forward layer only has to threshold it. The "edgeless"
+  variant (self-loops only) has no such path and must count from the tokens.
 
-Since subset accuracy needs every label of a sample right, the handful of derived
-labels per sample makes the edgeless variant lose clearly on exact match while the
-base and topic labels are learnt equally well by every variant.
+Subset accuracy needs all labels of a sample right, so the derived labels decide
+it; topic and base labels are learnt almost perfectly by every variant. Measured
+when this generator was written (default data; LaMP with ``d_model=64``,
+``d_ff=128``, 4 heads, 2 + 2 layers, dropout 0.1; Adam lr 2e-3, batch 32, 10
+epochs, about a minute of one CPU thread; threshold 0.5), test subset accuracy
+over seeds 0, 1, 2:
+
+=========  =====================  ======
+variant    per seed               mean
+=========  =====================  ======
+prior      0.907, 0.883, 0.874    0.888
+full       0.909, 0.839, 0.783    0.844
+edgeless   0.751, 0.695, 0.718    0.721
+=========  =====================  ======
+
+The gap is one of learning speed rather than capacity: trained for 25 epochs
+(seed 1) prior reaches 0.963 and edgeless 0.905.
 
 Example::
 
     raw = make_synthetic()              # the default dataset
     spec = synthetic_spec()             # its label roles, rules and word lists
-    raw.splits['train'].inputs[0]       # ['w281', 'w37', 'w12', ...]
+    raw.splits['train'].inputs[0]       # ['w261', 'w78', 'w156', 'w195', ...]
 """
 from __future__ import annotations
 
@@ -128,6 +142,7 @@ class SyntheticSpec:
 
     @property
     def num_labels(self) -> int:
+        """Number of labels :math:`L`."""
         return len(self.label_names)
 
     @property
@@ -224,6 +239,7 @@ def _check_range(name: str, value: Tuple[int, int], low: int) -> Tuple[int, int]
 
 def _generate(spec: SyntheticSpec, n: int, rng: np.random.Generator, base_prob: float,
               max_repeat: int, noise: Tuple[int, int], prefix: str) -> RawSplit:
+    """Draws ``n`` rows: group, base labels, derived labels by rule, then the words."""
     L = spec.num_labels
     groups = rng.integers(0, len(spec.topic_labels), size=n)
     Y = np.zeros((n, L), dtype=np.uint8)
@@ -260,12 +276,12 @@ def make_synthetic(num_train: int = 3000, num_test: int = 1000, seed: int = 0, *
                    num_groups: int = 3, base_per_group: int = 6, derived_per_group: int = 3,
                    parents: int = 5, thresholds: Sequence[int] = (2, 3, 4),
                    tokens_per_label: int = 4, topic_tokens: int = 5, noise_vocab: int = 250,
-                   base_prob: float = 0.5, max_repeat: int = 3,
+                   base_prob: float = 0.5, max_repeat: int = 5,
                    noise_tokens: Tuple[int, int] = (5, 40)) -> RawDataset:
     """Generates the synthetic dataset (see the module docstring for the design).
 
     With the defaults: 30 labels (3 groups x (1 topic + 6 base + 3 derived)),
-    337 words, about 5.5 labels and 6 to 61 tokens (mean ~30) per sample.
+    337 words, about 5.5 labels and 6 to 75 tokens (mean ~35) per sample.
 
     Args:
         num_train: Rows of the ``train`` split (validation is carved out of it later).
@@ -290,11 +306,10 @@ def make_synthetic(num_train: int = 3000, num_test: int = 1000, seed: int = 0, *
     """
     spec = synthetic_spec(num_groups, base_per_group, derived_per_group, parents, thresholds,
                           tokens_per_label, topic_tokens, noise_vocab)
-    for name, value in (("num_train", num_train), ("num_test", num_test),
-                        ("max_repeat", max_repeat)):
-        if int(value) != value or value < (1 if name == "max_repeat" else 0):
-            raise ValueError(f"{name} must be a non-negative integer"
-                             f"{' >= 1' if name == 'max_repeat' else ''}, got {value!r}")
+    for name, value, low in (("num_train", num_train, 0), ("num_test", num_test, 0),
+                             ("max_repeat", max_repeat, 1)):
+        if int(value) != value or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if not 0.0 <= base_prob <= 1.0:
         raise ValueError(f"base_prob must be in [0, 1], got {base_prob!r}")
     noise = _check_range("noise_tokens", noise_tokens, 0)

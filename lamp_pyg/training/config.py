@@ -91,6 +91,7 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     num_threads: int = 0  # torch threads on CPU; 0 = torch's default
     select_metric: Literal["ebF1", "miF1", "maF1", "ACC", "HA", "mAP"] = "ebF1"
+    precision: Literal["auto", "fp32", "bf16"] = "fp32"  # auto: bf16 where the hardware is fast at it
     checkpoint_minutes: float = 10.0  # also checkpoint mid-epoch this often (0 = only per epoch)
     progress: bool = True
 

@@ -12,6 +12,7 @@ the epoch, so a resumed run computes exactly what an uninterrupted one does.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -51,6 +52,26 @@ def pick_device(name: str) -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"train.device={name!r} but CUDA is not available here")
     return dev
+
+
+def fast_bf16(device: torch.device) -> bool:
+    """Whether bf16 matmuls are fast here: tensor cores (CUDA), AMX or AVX512-BF16 (CPU)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((l for l in f if l.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def autocast(precision: str, device: torch.device):
+    """Context for forward passes: bf16 autocast (fp32 master weights; softmax statistics
+    and the loss stay fp32) for ``bf16``, or ``auto`` on hardware where it is fast."""
+    if precision == "bf16" or (precision == "auto" and fast_bf16(device)):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def seed_everything(seed: int) -> None:
@@ -93,13 +114,15 @@ def build(cfg: Config):
 
 # ---------------------------------------------------------------------- scoring
 @torch.no_grad()
-def predict_scores(model: LaMP, loader, device) -> Tuple[np.ndarray, np.ndarray]:
+def predict_scores(model: LaMP, loader, device, precision: str = "fp32") -> Tuple[np.ndarray, np.ndarray]:
     """Sigmoid probabilities and targets, both ``[N, L]``."""
     model.eval()
     scores, targets = [], []
     for batch in loader:
         batch = batch.to(device)
-        scores.append(torch.sigmoid(model(batch).logits.float()).cpu())
+        with autocast(precision, device):
+            logits = model(batch).logits
+        scores.append(torch.sigmoid(logits.float()).cpu())
         targets.append(batch["label"].y.cpu())
     L = model.config.num_labels
     S = torch.cat(scores).numpy() if scores else np.zeros((0, L), np.float32)
@@ -116,6 +139,27 @@ def _epoch_order(n: int, seed: int, epoch: int) -> List[int]:
 def _log(run_dir: Path, record: Dict[str, Any]) -> None:
     with open(run_dir / "metrics.jsonl", "a") as f:
         f.write(json.dumps(record) + "\n")
+    writer = _tensorboard(run_dir)
+    if writer is not None:
+        for k, v in record.items():
+            if k != "epoch" and isinstance(v, (int, float)):
+                writer.add_scalar(k, v, record["epoch"])
+        writer.flush()
+
+
+_WRITERS: Dict[str, Any] = {}
+
+
+def _tensorboard(run_dir: Path):
+    """A TensorBoard writer in ``run_dir/tensorboard`` when tensorboard is installed."""
+    key = str(run_dir)
+    if key not in _WRITERS:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+            _WRITERS[key] = SummaryWriter(str(run_dir / "tensorboard"))
+        except ImportError:  # tensorboard not installed: the JSONL log is the record
+            _WRITERS[key] = None
+    return _WRITERS[key]
 
 
 def _write_log(run_dir: Path, history: List[Dict[str, Any]]) -> None:
@@ -205,8 +249,9 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
         t0, seen0 = time.perf_counter(), state["seen"]
         for batch in batches:
             batch = batch.to(device)
-            out = model(batch)
-            loss = model.loss(out, batch["label"].y)
+            with autocast(t.precision, device):
+                out = model(batch)
+            loss = model.loss(out, batch["label"].y)  # fp32
             if not torch.isfinite(loss):
                 kept = (f"the last good checkpoint is {last_path}" if last_path.exists()
                         else "no checkpoint was written yet")
@@ -231,8 +276,8 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
 
         # end of epoch: score valid and test (the paper protocol needs both per epoch)
         te = time.perf_counter()
-        Sv, Yv = predict_scores(model, valid_loader, device)
-        St, Yt = predict_scores(model, test_loader, device)
+        Sv, Yv = predict_scores(model, valid_loader, device, t.precision)
+        St, Yt = predict_scores(model, test_loader, device, t.precision)
         record = epoch_record(epoch + 1, Yv, Sv, Yt, St)
         thr, val, _ = tune_global(Yv, Sv, t.select_metric) if t.select_metric != "mAP" else (
             None, record["valid"]["mAP"], None)
@@ -266,8 +311,10 @@ def final_report(cfg: Config, run_dir: Path, ds, device, log=print) -> Dict[str,
                  graph_state["edge_index"]).to(device)
     model.load_state_dict(ck["model"])
     t = cfg.train
-    Sv, Yv = predict_scores(model, DataLoader(ds["valid"], batch_size=t.eval_batch_size), device)
-    St, Yt = predict_scores(model, DataLoader(ds["test"], batch_size=t.eval_batch_size), device)
+    Sv, Yv = predict_scores(model, DataLoader(ds["valid"], batch_size=t.eval_batch_size), device,
+                            t.precision)
+    St, Yt = predict_scores(model, DataLoader(ds["test"], batch_size=t.eval_batch_size), device,
+                            t.precision)
     headline = headline_report(Yv, Sv, Yt, St, per_label=cfg.eval.per_label_thresholds)
     history = load_checkpoint(run_dir / "last.pt")["train_state"]["history"]
     paper = paper_protocol([h["record"] for h in history])
