@@ -215,11 +215,11 @@ class LaMPAttention(MessagePassing):
 
     def message(self, query_i: Tensor, key_j: Tensor, value_j: Tensor, index: Tensor,
                 ptr: Optional[Tensor], size_i: Optional[int]) -> Tensor:
-        alpha = (query_i * key_j).sum(dim=-1) / math.sqrt(self.head_channels)  # [E, H]
-        alpha = softmax(alpha, index, ptr, size_i)
+        alpha = (query_i * key_j).sum(dim=-1).float() / math.sqrt(self.head_channels)  # [E, H]
+        alpha = softmax(alpha, index, ptr, size_i)  # fp32 statistics, also under bf16
         self._alpha = alpha
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
-        return value_j * alpha.unsqueeze(-1)  # [E, H, C]
+        return value_j * alpha.unsqueeze(-1).to(value_j.dtype)  # [E, H, C]
 
     def _dense(self, query: Tensor, key: Tensor, value: Tensor,
                edges: Union[CompleteBipartite, SharedGraph],
@@ -251,11 +251,12 @@ class LaMPAttention(MessagePassing):
         # (no NaN) and its output row is zeroed below, where the tensor is [B, H, T, C].
         has_any = mask.any(dim=-1, keepdim=True)  # [T, 1] or [B, 1, 1, 1]
         # (in place: the scaled scores are a temporary nobody saved for backward)
-        weights = torch.softmax(scores.masked_fill_(~(mask | ~has_any), float("-inf")),
+        # softmax statistics in fp32, also under bf16 autocast (a no-op in fp32)
+        weights = torch.softmax(scores.float().masked_fill_(~(mask | ~has_any), float("-inf")),
                                 dim=-1)  # [B, H, T, S]
         del scores
         dropped = F.dropout(weights, p=self.dropout, training=self.training)
-        out = torch.matmul(dropped, v).masked_fill(~has_any, 0.0)  # [B, H, T, C]
+        out = torch.matmul(dropped.to(v.dtype), v).masked_fill(~has_any, 0.0)  # [B, H, T, C]
         out = out.transpose(1, 2)  # [B, T, H, C]
         if need_weights:
             weights = weights.masked_fill(~has_any, 0.0)
@@ -374,5 +375,10 @@ def fused_edge_attention(query: Tensor, key: Tensor, value: Tensor, edge_index: 
     if chunk is None:
         per_edge = query.size(1) * query.size(2) * query.element_size()
         chunk = max(1, CHUNK_BYTES // max(1, per_edge))
-    return _FusedEdgeAttention.apply(query, key, value, edge_index[0], edge_index[1],
-                                     dropout, training, chunk)
+    dtype = query.dtype
+    work = torch.promote_types(torch.promote_types(dtype, key.dtype), value.dtype)
+    work = torch.promote_types(work, torch.float32)  # bf16 autocast: compute in fp32
+    query, key, value = query.to(work), key.to(work), value.to(work)
+    out, alpha = _FusedEdgeAttention.apply(query, key, value, edge_index[0], edge_index[1],
+                                           dropout, training, chunk)
+    return out.to(dtype), alpha
