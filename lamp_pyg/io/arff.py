@@ -35,7 +35,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit
+from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit, read_text_lines
 
 PathLike = Union[str, Path]
 
@@ -110,20 +110,7 @@ class ArffData:
 # --------------------------------------------------------------------------- text & header
 
 
-def _read_lines(path: Path, encoding: str) -> List[str]:
-    """Read a whole file and split it into lines, mapping decode errors to DataFormatError."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise DataFormatError(
-            path, line,
-            f"byte 0x{raw[e.start]:02x} is not valid {encoding}: expected {encoding} text "
-            f"(pass encoding=... if the file uses another encoding)") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.split("\n")
+_read_lines = read_text_lines
 
 
 def _unescape(s: str) -> str:

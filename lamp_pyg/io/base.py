@@ -25,6 +25,22 @@ class DataFormatError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+def read_text_lines(path, encoding: str = "utf-8") -> List[str]:
+    """A whole file split on ``\\n`` (a leading BOM dropped; ``\\r`` and control characters
+    stay in their line). Undecodable bytes raise :class:`DataFormatError` naming the line."""
+    raw = open(path, "rb").read()
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise DataFormatError(
+            path, line, f"byte 0x{raw[e.start]:02x} is not valid {encoding}: expected "
+            f"{encoding} text (pass encoding=... if the file uses another encoding)") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.split("\n")
+
+
 @dataclass
 class RawSplit:
     """One split (train, valid or test) as read from the files.

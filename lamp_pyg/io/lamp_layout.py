@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit
+from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit, read_text_lines
 
 PathLike = Union[str, Path]
 
@@ -53,16 +53,7 @@ SPLITS = ("train", "valid", "test")
 
 def _read_lines(path: Path, encoding: str) -> List[str]:
     """Lines split on ``\\n`` only (like iterating a file; control characters stay in a line)."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise DataFormatError(path, line, f"byte 0x{raw[e.start]:02x} is not valid {encoding}: "
-                              f"expected {encoding} text") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    lines = text.split("\n")
+    lines = read_text_lines(path, encoding)
     if lines and lines[-1] == "":
         lines.pop()  # the final newline ends the last line; it does not start an empty one
     return [l[:-1] if l.endswith("\r") else l for l in lines]

@@ -23,7 +23,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit
+from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit, read_text_lines
 
 PathLike = Union[str, Path]
 
@@ -88,16 +88,7 @@ def read_libsvm(path: PathLike, *, zero_based: Optional[bool] = None,
             an empty file, or undecodable bytes.
     """
     path = Path(path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise DataFormatError(path, line, f"byte 0x{raw[e.start]:02x} is not valid {encoding}: "
-                              f"expected {encoding} text") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    lines = text.split("\n")
+    lines = read_text_lines(path, encoding)
     fname = path.name
 
     def fail(lineno, msg):

@@ -1,6 +1,5 @@
 """Tests for lamp_pyg.io.reuters: SGML parsing, ModApte rules, errors, real data."""
 import functools
-import os
 import time
 
 import pytest

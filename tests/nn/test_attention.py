@@ -8,7 +8,6 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from lamp_pyg.nn import (CompleteBipartite, DenseAttention, LaMPAttention, SharedGraph,
                          fused_edge_attention)
