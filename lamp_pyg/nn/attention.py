@@ -11,6 +11,7 @@ from torch_geometric.nn.conv import MessagePassing
 from torch_geometric.nn.dense.linear import Linear
 from torch_geometric.utils import softmax
 
+from lamp_pyg.nn.dropout import dropout, keep_mask
 from lamp_pyg.nn.edges import CompleteBipartite, SharedGraph
 
 PATHS = ("auto", "edge", "dense", "fused")
@@ -218,7 +219,7 @@ class LaMPAttention(MessagePassing):
         alpha = (query_i * key_j).sum(dim=-1).float() / math.sqrt(self.head_channels)  # [E, H]
         alpha = softmax(alpha, index, ptr, size_i)  # fp32 statistics, also under bf16
         self._alpha = alpha
-        alpha = F.dropout(alpha, p=self.dropout, training=self.training)
+        alpha = dropout(alpha, p=self.dropout, training=self.training)
         return value_j * alpha.unsqueeze(-1).to(value_j.dtype)  # [E, H, C]
 
     def _dense(self, query: Tensor, key: Tensor, value: Tensor,
@@ -255,7 +256,7 @@ class LaMPAttention(MessagePassing):
         weights = torch.softmax(scores.float().masked_fill_(~(mask | ~has_any), float("-inf")),
                                 dim=-1)  # [B, H, T, S]
         del scores
-        dropped = F.dropout(weights, p=self.dropout, training=self.training)
+        dropped = dropout(weights, p=self.dropout, training=self.training)
         out = torch.matmul(dropped.to(v.dtype), v).masked_fill(~has_any, 0.0)  # [B, H, T, C]
         out = out.transpose(1, 2)  # [B, T, H, C]
         if need_weights:
@@ -314,10 +315,10 @@ class _FusedEdgeAttention(torch.autograd.Function):
                          * key.index_select(0, src[e])).sum(-1) * scale
         alpha = softmax(scores, dst, num_nodes=query.size(0))  # [E, H]
         del scores
-        keep = None
+        keep, scale_d = None, 1.0
         if training and p > 0:
-            keep = torch.rand_like(alpha) >= p
-            alpha_d = alpha * keep / (1.0 - p)
+            keep, scale_d = keep_mask(alpha.shape, p, alpha.device)  # uint8 0/1
+            alpha_d = (alpha * keep).mul_(scale_d)
         else:
             alpha_d = alpha
         out = query.new_zeros(query.shape)
@@ -325,16 +326,16 @@ class _FusedEdgeAttention(torch.autograd.Function):
             e = slice(s, s + chunk)
             out.index_add_(0, dst[e], value.index_select(0, src[e]) * alpha_d[e].unsqueeze(-1))
         ctx.save_for_backward(query, key, value, src, dst, alpha, keep)
-        ctx.p, ctx.chunk, ctx.scale = p, chunk, scale
+        ctx.scale_d, ctx.chunk, ctx.scale = scale_d, chunk, scale
         ctx.mark_non_differentiable(alpha)
         return out, alpha
 
     @staticmethod
     def backward(ctx, grad_out, _grad_alpha):
         query, key, value, src, dst, alpha, keep = ctx.saved_tensors
-        p, chunk, scale = ctx.p, ctx.chunk, ctx.scale
+        scale_d, chunk, scale = ctx.scale_d, ctx.chunk, ctx.scale
         E = src.numel()
-        alpha_d = alpha if keep is None else alpha * keep / (1.0 - p)
+        alpha_d = alpha if keep is None else (alpha * keep).mul_(scale_d)
         grad_v = torch.zeros_like(value)
         d_alpha = alpha.new_empty(alpha.shape)  # dL / d alpha (before dropout)
         for s in range(0, E, chunk):
@@ -343,7 +344,7 @@ class _FusedEdgeAttention(torch.autograd.Function):
             grad_v.index_add_(0, src[e], g * alpha_d[e].unsqueeze(-1))
             d_alpha[e] = (g * value.index_select(0, src[e])).sum(-1)
         if keep is not None:
-            d_alpha = d_alpha * keep / (1.0 - p)
+            d_alpha = (d_alpha * keep).mul_(scale_d)
         # softmax backward: d_score = alpha * (d_alpha - sum_row(alpha * d_alpha))
         row = torch.zeros_like(query[:, :, 0]).index_add_(0, dst, alpha * d_alpha)  # [N, H]
         d_score = alpha * (d_alpha - row.index_select(0, dst)) * scale  # [E, H]

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lamp_pyg.nn.attention import EdgeSet, LaMPAttention
+from lamp_pyg.nn.dropout import dropout
 
 
 class FeedForward(torch.nn.Module):
@@ -37,7 +38,7 @@ class FeedForward(torch.nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.lin2(F.relu(self.lin1(x)))  # [N, d]
-        return self.norm(x + F.dropout(h, p=self.dropout, training=self.training))
+        return self.norm(x + dropout(h, p=self.dropout, training=self.training))
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.channels}, {self.ff_channels}, "
@@ -94,7 +95,7 @@ class LaMPBlock(torch.nn.Module):
             h, attn = self.attn(x, edge_index, return_attention_weights=True)
         else:
             h, attn = self.attn(x, edge_index), None
-        h = self.norm(x_dst + F.dropout(h, p=self.dropout, training=self.training))
+        h = self.norm(x_dst + dropout(h, p=self.dropout, training=self.training))
         out = self.ffn(h)  # [N_dst, d]
         if return_attention_weights:
             return out, attn

@@ -93,6 +93,7 @@ class TrainConfig:
     select_metric: Literal["ebF1", "miF1", "maF1", "ACC", "HA", "mAP"] = "ebF1"
     precision: Literal["auto", "fp32", "bf16"] = "fp32"  # auto: bf16 where the hardware is fast at it
     checkpoint_minutes: float = 10.0  # also checkpoint mid-epoch this often (0 = only per epoch)
+    patience: int = 0  # stop after this many epochs without a better valid score (0 = never)
     progress: bool = True
 
     def validate(self):
@@ -100,6 +101,8 @@ class TrainConfig:
             raise ValueError("epochs and batch_size must be >= 1")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.patience < 0:
+            raise ValueError(f"patience must be >= 0, got {self.patience}")
 
 
 @dataclass

@@ -175,6 +175,16 @@ def _json_default(o):
     return o.tolist() if isinstance(o, (np.ndarray, np.generic)) else float(o)
 
 
+def make_optimizer(model: torch.nn.Module, t, device: torch.device) -> torch.optim.Adam:
+    """Adam with the config's settings; the fused (single-kernel) implementation where
+    this torch has it for the device (CPU and CUDA in torch >= 2.4), else the default."""
+    kw = dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay)
+    try:
+        return torch.optim.Adam(model.parameters(), fused=True, **kw)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(model.parameters(), **kw)
+
+
 def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[str, Any]:
     """Trains (or resumes) a run; returns the final report (also written to ``run_dir``)."""
     run_dir = Path(run_dir)
@@ -186,8 +196,7 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
     seed_everything(t.seed)
     ds, graph, model = build(cfg)
     model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=t.lr, betas=tuple(t.betas), eps=t.eps,
-                           weight_decay=t.weight_decay)
+    opt = make_optimizer(model, t, device)
     cfg_dict = to_dict(cfg)
     meta = {k: ds["train"].meta[k] for k in ("name", "kind", "vocab", "label_names", "options",
                                               "feature_mean", "feature_std", "model_kwargs")}
@@ -299,6 +308,10 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
         checkpoint(last_path)
         _log(run_dir, summary)
         last_ck_time = time.monotonic()
+        if t.patience and state["epoch"] - state["best"]["epoch"] >= t.patience:
+            log(f"early stop: no better valid {t.select_metric} for {t.patience} epochs "
+                f"(best epoch {state['best']['epoch']})")
+            break
 
     return final_report(cfg, run_dir, ds, device, log=log)
 

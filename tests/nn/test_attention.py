@@ -11,6 +11,7 @@ import torch
 
 from lamp_pyg.nn import (CompleteBipartite, DenseAttention, LaMPAttention, SharedGraph,
                          fused_edge_attention)
+from lamp_pyg.nn.dropout import keep_mask
 
 pytestmark = pytest.mark.usefixtures("scatter_backend")
 
@@ -344,7 +345,7 @@ def test_fused_chunking_and_gradcheck():
 
 def test_fused_dropout_backward_matches_autograd():
     """The fused path's hand-written backward under dropout equals autograd through the
-    same computation with the same keep mask (drawn as torch.rand_like(alpha) >= p)."""
+    same computation with the same keep mask (drawn by lamp_pyg.nn.dropout.keep_mask)."""
     g = torch.Generator().manual_seed(0)
     H, C, p = 2, 3, 0.4
     q = torch.randn(4, H, C, generator=g, requires_grad=True)
@@ -357,13 +358,14 @@ def test_fused_dropout_backward_matches_autograd():
     grads = torch.autograd.grad((out * up).sum(), (q, k, v))
 
     torch.manual_seed(123)
-    keep = torch.rand(ei.size(1), H) >= p
+    keep, scale = keep_mask((ei.size(1), H), p)
     assert 0 < keep.sum() < keep.numel()  # the mask really drops something
+    assert scale == pytest.approx(1 / (1 - p), rel=1e-4)
     src, dst = ei
     scores = (q[dst] * k[src]).sum(-1) / math.sqrt(C)  # [E, H]
     alpha = sum(torch.softmax(scores.masked_fill((dst != i).unsqueeze(-1), float("-inf")), 0)
                 for i in range(4))  # every target 0..3 has an incoming edge
-    msg = v[src] * (alpha * keep / (1 - p)).unsqueeze(-1)
+    msg = v[src] * (alpha * keep * scale).unsqueeze(-1)
     ref = torch.zeros(4, H, C).index_add(0, dst, msg)
     torch.testing.assert_close(out, ref, **TOL)
     ref_grads = torch.autograd.grad((ref * up).sum(), (q, k, v))
