@@ -279,7 +279,9 @@ class LaMP(torch.nn.Module):
             h_tok = layer(h_tok) if inputs.token_edges is None else layer(h_tok, inputs.token_edges)
 
         # decoder: label message passing
-        h_lab = self.label_embedding.weight.unsqueeze(0).expand(B, L, d).reshape(B * L, d)
+        # every sample starts from the same label states: the first feature -> label
+        # block takes them once, [L, d], and projects their queries once per batch
+        h_lab = self.label_embedding.weight  # [L, d], then [B * L, d]
         l2l = SharedGraph(self.label_edge_index, L, L, B)
         int_logits: List[Tensor] = []
         attentions: Optional[List[Dict[str, object]]] = [] if return_attention_weights else None
@@ -297,6 +299,8 @@ class LaMP(torch.nn.Module):
                     int_logits.append(self._readout(h_lab, B, detach=True))
             if attentions is not None:
                 attentions.append(att)
+        if h_lab.size(0) != B * L:  # no decoder layer ran
+            h_lab = h_lab.unsqueeze(0).expand(B, L, d).reshape(B * L, d)
         return LaMPOutput(self._readout(h_lab, B), int_logits, attentions)
 
     def _readout(self, h_lab: Tensor, B: int, detach: bool = False) -> Tensor:

@@ -66,6 +66,12 @@ class LaMPAttention(MessagePassing):
       custom autograd function that recomputes messages in the backward pass;
       memory grows with the number of edges, for very large sparse graphs.
 
+    For a :class:`~lamp_pyg.nn.CompleteBipartite` edge set whose :math:`B` graphs all
+    have the same :math:`T` targets with the same features (LaMP's first decoder
+    layer: every sample's labels start from the shared label embeddings), the target
+    features may be given once, ``[T, F]``: the query projection then runs once per
+    batch instead of once per sample.
+
     ``"auto"`` picks the path needing the least memory (plain ``edge_index``
     tensors use ``"edge"`` while its messages fit in :obj:`edge_memory_budget`
     bytes, else ``"fused"``).
@@ -183,11 +189,14 @@ class LaMPAttention(MessagePassing):
         if isinstance(x, Tensor):
             x = (x, x)
         H, C = self.heads, self.head_channels
-        query = self.lin_query(x[1]).view(-1, H, C)  # [N_dst, H, C]
+        query = self.lin_query(x[1]).view(-1, H, C)  # [N_dst, H, C] (or [T, H, C] shared)
         key = self.lin_key(x[0]).view(-1, H, C)  # [N_src, H, C]
         value = self.lin_value(x[0]).view(-1, H, C)  # [N_src, H, C]
 
         path = self.choose_path(edge_index)
+        shared = _shared_targets(x[1], edge_index)
+        if shared and path != "dense":  # per-edge paths index queries per target node
+            query = query.repeat(edge_index.num_graphs, 1, 1)  # [B * T, H, C]
         if path == "dense":
             if isinstance(edge_index, Tensor):
                 raise ValueError("path='dense' needs an implicit edge set "
@@ -235,7 +244,10 @@ class LaMPAttention(MessagePassing):
             dst_idx = None
         else:
             B, T, S = edges.num_graphs, edges.max_dst, edges.max_src
-            if query.size(0) == B * T:
+            if query.size(0) == T and B > 1:
+                # targets shared by all graphs (see _shared_targets): broadcast over B
+                q, dst_idx = query.view(1, T, H, C), None
+            elif query.size(0) == B * T:
                 # every graph has exactly T targets (LaMP's labels): padding is the
                 # identity, skip its copies (and the gather back below)
                 q, dst_idx = query.view(B, T, H, C), None
@@ -270,6 +282,26 @@ class LaMPAttention(MessagePassing):
         return (f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
                 f"heads={self.heads}, head_channels={self.head_channels}, "
                 f"dropout={self.dropout}, path={self.path!r})")
+
+
+def _shared_targets(x_dst: Tensor, edges: EdgeSet) -> bool:
+    """Whether ``x_dst`` holds one row per target position shared by every graph
+    (``[T, F]`` for a :class:`CompleteBipartite` whose ``B`` graphs all have ``T``
+    targets) instead of one row per target node (``[B * T, F]``).
+
+    LaMP's first decoder layer is the case: every sample's labels start from the same
+    embeddings, so their queries are projected once per batch, not once per sample.
+    """
+    if not isinstance(edges, CompleteBipartite) or edges.num_graphs < 2:
+        return False
+    n_dst = edges.dst_batch.numel()
+    if x_dst.size(0) == n_dst:
+        return False
+    if x_dst.size(0) * edges.num_graphs != n_dst or x_dst.size(0) != edges.max_dst:
+        raise ValueError(f"target features have {x_dst.size(0)} rows: expected one per "
+                         f"target node ({n_dst}) or, when all {edges.num_graphs} graphs have "
+                         f"the same targets, one per target position ({edges.max_dst})")
+    return True
 
 
 def masked_softmax(scores: Tensor, mask: Tensor) -> Tensor:

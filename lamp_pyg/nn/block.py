@@ -56,7 +56,9 @@ class LaMPBlock(torch.nn.Module):
     where :math:`\operatorname{Attn}` is :class:`LaMPAttention` and FFN is
     :class:`FeedForward` (with its own residual and LayerNorm). For bipartite
     input ``(x_src, x_dst)`` the residual comes from the target nodes, so e.g.
-    labels keep their state while reading from feature nodes.
+    labels keep their state while reading from feature nodes. Target features shared
+    by all graphs (``[T, F]``, see :class:`LaMPAttention`) are broadcast in the
+    residual; the output then has one row per target node.
 
     Args:
         in_channels (int or tuple): Source (and target) input size, :obj:`-1`
@@ -95,7 +97,12 @@ class LaMPBlock(torch.nn.Module):
             h, attn = self.attn(x, edge_index, return_attention_weights=True)
         else:
             h, attn = self.attn(x, edge_index), None
-        h = self.norm(x_dst + dropout(h, p=self.dropout, training=self.training))
+        h = dropout(h, p=self.dropout, training=self.training)  # [N_dst, d]
+        if x_dst.size(0) != h.size(0):  # targets shared by all graphs: x_dst is [T, d]
+            h = (h.view(-1, x_dst.size(0), h.size(-1)) + x_dst).view(h.shape)
+        else:
+            h = h + x_dst
+        h = self.norm(h)
         out = self.ffn(h)  # [N_dst, d]
         if return_attention_weights:
             return out, attn

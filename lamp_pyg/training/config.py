@@ -93,6 +93,7 @@ class TrainConfig:
     select_metric: Literal["ebF1", "miF1", "maF1", "ACC", "HA", "mAP"] = "ebF1"
     precision: Literal["auto", "fp32", "bf16"] = "fp32"  # auto: bf16 where the hardware is fast at it
     checkpoint_minutes: float = 10.0  # also checkpoint mid-epoch this often (0 = only per epoch)
+    bucket_by_length: bool = False  # batches of similar input length (less padding; not in LaMP)
     patience: int = 0  # stop after this many epochs without a better valid score (0 = never)
     progress: bool = True
 

@@ -113,10 +113,53 @@ def build(cfg: Config):
 
 
 # ---------------------------------------------------------------------- scoring
+def token_counts(ds: LaMPDataset) -> np.ndarray:
+    """Input nodes per sample (1 per sample in the linear-token mode)."""
+    slices = getattr(ds, "slices", None) or {}
+    ptr = slices.get("token", {}).get("x")
+    if ptr is None:
+        return np.ones(len(ds), dtype=np.int64)
+    counts = (ptr[1:] - ptr[:-1]).numpy()
+    idx = ds._indices if getattr(ds, "_indices", None) is not None else range(len(counts))
+    return counts[np.asarray(list(idx), dtype=np.int64)]
+
+
+def length_sorted_loader(ds: LaMPDataset, batch_size: int) -> Tuple[DataLoader, np.ndarray]:
+    """A loader over ``ds`` sorted by input length (batches then pad little on the
+    dense feature -> label path) and the permutation that restores dataset order."""
+    order = np.argsort(token_counts(ds), kind="stable")
+    return DataLoader(ds[torch.from_numpy(order)], batch_size=batch_size), np.argsort(order)
+
+
+def bucketed_order(lengths: np.ndarray, batch_size: int, seed: int, epoch: int,
+                   chunk_batches: int = 50) -> List[int]:
+    """A training order whose batches hold inputs of similar length: shuffle, sort each
+    chunk of ``chunk_batches`` batches by length, cut it into batches, shuffle the
+    batches. Every sample appears exactly once; seeded like the plain order."""
+    g = torch.Generator().manual_seed(seed * 100003 + epoch)
+    perm = torch.randperm(len(lengths), generator=g).numpy()
+    batches: List[np.ndarray] = []
+    span = batch_size * chunk_batches
+    for s in range(0, len(perm), span):
+        chunk = perm[s:s + span]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    shuffle = torch.randperm(len(batches), generator=g).tolist()
+    return [int(i) for b in shuffle for i in batches[b]]
+
+
 @torch.no_grad()
-def predict_scores(model: LaMP, loader, device, precision: str = "fp32") -> Tuple[np.ndarray, np.ndarray]:
-    """Sigmoid probabilities and targets, both ``[N, L]``."""
+def predict_scores(model: LaMP, data, device, precision: str = "fp32",
+                   batch_size: int = 128) -> Tuple[np.ndarray, np.ndarray]:
+    """Sigmoid probabilities and targets, both ``[N, L]``, in dataset order.
+
+    ``data`` is a dataset (scored in batches sorted by input length, then put back in
+    order) or any loader of batches."""
     model.eval()
+    restore = None
+    loader = data
+    if isinstance(data, LaMPDataset) or hasattr(data, "slices"):
+        loader, restore = length_sorted_loader(data, batch_size)
     scores, targets = [], []
     for batch in loader:
         batch = batch.to(device)
@@ -127,6 +170,8 @@ def predict_scores(model: LaMP, loader, device, precision: str = "fp32") -> Tupl
     L = model.config.num_labels
     S = torch.cat(scores).numpy() if scores else np.zeros((0, L), np.float32)
     Y = torch.cat(targets).numpy().astype(np.uint8) if targets else np.zeros((0, L), np.uint8)
+    if restore is not None and len(restore):
+        S, Y = S[restore], Y[restore]
     return S, Y
 
 
@@ -232,15 +277,15 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
         ck.update(extra or {})
         save_checkpoint(ck, path)
 
-    valid_loader = DataLoader(ds["valid"], batch_size=t.eval_batch_size)
-    test_loader = DataLoader(ds["test"], batch_size=t.eval_batch_size)
     n_train = len(ds["train"])
     steps_per_epoch = math.ceil(n_train / t.batch_size)
+    train_lengths = token_counts(ds["train"]) if t.bucket_by_length else None
     last_ck_time = time.monotonic()
 
     while state["epoch"] < t.epochs:
         epoch = state["epoch"]
-        order = _epoch_order(n_train, t.seed, epoch)
+        order = (bucketed_order(train_lengths, t.batch_size, t.seed, epoch)
+                 if t.bucket_by_length else _epoch_order(n_train, t.seed, epoch))
         # creating the loader's iterator draws a seed from the global RNG: do it before
         # seeding / restoring the dropout RNG, so that a resumed epoch continues from
         # exactly the RNG state stored with the mid-epoch checkpoint
@@ -285,8 +330,8 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
 
         # end of epoch: score valid and test (the paper protocol needs both per epoch)
         te = time.perf_counter()
-        Sv, Yv = predict_scores(model, valid_loader, device, t.precision)
-        St, Yt = predict_scores(model, test_loader, device, t.precision)
+        Sv, Yv = predict_scores(model, ds["valid"], device, t.precision, t.eval_batch_size)
+        St, Yt = predict_scores(model, ds["test"], device, t.precision, t.eval_batch_size)
         record = epoch_record(epoch + 1, Yv, Sv, Yt, St)
         thr, val, _ = tune_global(Yv, Sv, t.select_metric) if t.select_metric != "mAP" else (
             None, record["valid"]["mAP"], None)
@@ -324,10 +369,8 @@ def final_report(cfg: Config, run_dir: Path, ds, device, log=print) -> Dict[str,
                  graph_state["edge_index"]).to(device)
     model.load_state_dict(ck["model"])
     t = cfg.train
-    Sv, Yv = predict_scores(model, DataLoader(ds["valid"], batch_size=t.eval_batch_size), device,
-                            t.precision)
-    St, Yt = predict_scores(model, DataLoader(ds["test"], batch_size=t.eval_batch_size), device,
-                            t.precision)
+    Sv, Yv = predict_scores(model, ds["valid"], device, t.precision, t.eval_batch_size)
+    St, Yt = predict_scores(model, ds["test"], device, t.precision, t.eval_batch_size)
     headline = headline_report(Yv, Sv, Yt, St, per_label=cfg.eval.per_label_thresholds)
     history = load_checkpoint(run_dir / "last.pt")["train_state"]["history"]
     paper = paper_protocol([h["record"] for h in history])

@@ -592,3 +592,34 @@ def test_dropout_train_and_eval(case):
         conv.path = path
         torch.testing.assert_close(conv(x, edges), expected, **TOL)
         torch.testing.assert_close(conv(x, edges), conv(x, edges))
+
+
+# --------------------------------------------------------------------------- shared targets
+
+@pytest.mark.parametrize("path", PATHS)
+def test_shared_targets_equal_repeated_targets(path):
+    """Target features given once ([T, F], LaMP's first decoder layer) give the same
+    outputs and gradients as the same rows repeated per graph ([B * T, F]); the
+    gradient of the shared rows is the sum over graphs."""
+    g = torch.Generator().manual_seed(4)
+    src_sizes, B, T = [3, 0, 2], 3, 4
+    x_src = torch.randn(sum(src_sizes), 5, generator=g)
+    x_lab = torch.randn(T, 7, generator=g)
+    edges = CompleteBipartite.from_batch(batch_vector(src_sizes), batch_vector([T] * B), B)
+    conv = LaMPAttention((5, 7), 8, heads=2, path=path)
+    out_rep, grads_rep = run(conv, (x_src, x_lab.repeat(B, 1)), edges)
+    out_sh, grads_sh = run(conv, (x_src, x_lab), edges)
+    assert out_sh.shape == (B * T, 8)
+    torch.testing.assert_close(out_sh, out_rep, **TOL)
+    torch.testing.assert_close(grads_sh["x1"], grads_rep["x1"].view(B, T, 7).sum(0), **TOL)
+    for name in grads_rep:
+        if name != "x1":
+            torch.testing.assert_close(grads_sh[name], grads_rep[name], **TOL)
+
+
+def test_shared_targets_wrong_row_count_is_an_error():
+    edges = CompleteBipartite.from_batch(batch_vector([2, 2]), batch_vector([4, 4]), 2)
+    conv = LaMPAttention(6, 6, heads=2)
+    with pytest.raises(ValueError, match="one per target node \\(8\\).*one per target "
+                                         "position \\(4\\)"):
+        conv((torch.randn(4, 6), torch.randn(3, 6)), edges)

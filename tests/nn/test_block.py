@@ -134,3 +134,15 @@ def test_block_dropout_and_reset():
     block.reset_parameters()
     changed = {n for n, p in block.named_parameters() if not torch.equal(before[n], p)}
     assert {"attn.lin_query.weight", "attn.lin_out.weight", "ffn.lin1.weight"} <= changed
+
+
+@pytest.mark.parametrize("path", ["edge", "dense", "fused"])
+def test_block_shared_targets_broadcast_in_the_residual(path):
+    torch.manual_seed(0)
+    B, T = 3, 4
+    edges = CompleteBipartite.from_batch(torch.tensor([0, 0, 1, 2, 2, 2]),
+                                         torch.arange(B).repeat_interleave(T), B)
+    block = LaMPBlock((5, 8), 8, heads=2, path=path).eval()
+    x_src, x_lab = torch.randn(6, 5), torch.randn(T, 8)
+    torch.testing.assert_close(block((x_src, x_lab), edges),
+                               block((x_src, x_lab.repeat(B, 1)), edges), atol=1e-5, rtol=1e-5)

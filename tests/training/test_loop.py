@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 
+import numpy as np
 import pytest
 import torch
 from torch_geometric.loader import DataLoader
@@ -268,6 +269,57 @@ def test_selecting_on_map_needs_no_threshold(tmp_path, dense_cfg):
     best = max(rows, key=lambda r: (r["valid_mAP"], -r["epoch"]))
     assert rep["select_metric"] == "mAP" and rep["best_epoch"] == best["epoch"]
     assert rep["headline"]["mAP"]["valid"] == pytest.approx(best["valid_mAP"], abs=1e-9)
+
+
+def test_bucketed_order_is_a_permutation_of_similar_length_batches():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 300, size=1000)
+    order = loop.bucketed_order(lengths, batch_size=32, seed=0, epoch=3, chunk_batches=10)
+    assert sorted(order) == list(range(1000))
+    assert order == loop.bucketed_order(lengths, 32, 0, 3, chunk_batches=10)  # seeded
+    assert order != loop.bucketed_order(lengths, 32, 0, 4, chunk_batches=10)
+    spread = [np.ptp(lengths[order[i:i + 32]]) for i in range(0, 1000, 32)]
+    plain = loop._epoch_order(1000, 0, 3)
+    plain_spread = [np.ptp(lengths[plain[i:i + 32]]) for i in range(0, 1000, 32)]
+    assert np.mean(spread) < 0.25 * np.mean(plain_spread)
+
+
+def test_scores_from_a_dataset_come_back_in_dataset_order(text_cfg, text_run):
+    """predict_scores on a dataset batches by length and must restore the order."""
+    cfg = load_config(text_run["config"])
+    test = load_datasets(cfg)["test"]
+    lengths = loop.token_counts(test)
+    assert len(lengths) == len(test) and lengths[0] == test[0]["token"].num_nodes
+    assert not np.all(np.diff(lengths) >= 0)  # not already sorted: the test can fail
+    model = model_from(load_checkpoint(text_run["run_dir"] / "best.pt"))
+    S1, Y1 = predict_scores(model, test, torch.device("cpu"), batch_size=16)
+    S2, Y2 = predict_scores(model, DataLoader(test, batch_size=16), torch.device("cpu"))
+    np.testing.assert_allclose(S1, S2, atol=1e-5)
+    np.testing.assert_array_equal(Y1, Y2)
+
+
+def test_bucketed_training_runs_and_sees_every_sample(tmp_path, text_cfg):
+    rep = run(text_cfg(train={"epochs": 1, "bucket_by_length": True}, eval={"plots": False}),
+              tmp_path)
+    rows = read_metrics(tmp_path / "run")
+    assert len(rows) == 1 and math.isfinite(rows[0]["train_loss"])
+    assert rep["epochs"] == 1
+
+
+def test_patience_stops_when_valid_stops_improving(tmp_path, dense_cfg):
+    """lr ~ 0: the valid score never beats epoch 1, so patience 2 stops after epoch 3."""
+    lines = []
+    rep = run(dense_cfg(train={"epochs": 20, "patience": 2, "lr": 1e-12}, eval={"plots": False}),
+              tmp_path, log=lambda *a: lines.append(" ".join(map(str, a))))
+    rows = read_metrics(tmp_path / "run")
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert rep["best_epoch"] == 1 and rep["epochs"] == 3
+    assert any("early stop" in line and "best epoch 1" in line for line in lines)
+
+
+def test_patience_must_not_be_negative(tmp_path, dense_cfg):
+    with pytest.raises(ValueError, match="patience"):
+        run(dense_cfg(train={"patience": -1}), tmp_path)
 
 
 def test_existing_run_without_resume_is_refused(tmp_path, dense_cfg, dense_run):
