@@ -44,6 +44,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lamp_pyg.models.lamp import sinusoid_table
+
 PAD = 0
 
 
@@ -146,6 +148,9 @@ class ReferenceLaMP(torch.nn.Module):
         d_model, d_ff, heads, n_layers_enc, n_layers_dec, dropout: as ``LaMPConfig``.
         encoder_attention: compute (and discard) the encoder self-attention, as the
             released code does.
+        positional: add the original's frozen sinusoidal position encodings
+            (sequence data such as reuters); the table is lamp_pyg's
+            ``sinusoid_table``, the same formula as the original's.
         ffn: ``'conv1d'`` (original) or ``'linear'``.
         readout: ``'diagonal'`` (original: ``Linear(d, L)`` then diagonal) or
             ``'per_label'``.
@@ -155,7 +160,8 @@ class ReferenceLaMP(torch.nn.Module):
                  d_model: int = 512, d_ff: int = 512, heads: int = 4,
                  n_layers_enc: int = 2, n_layers_dec: int = 2, dropout: float = 0.1,
                  encoder_attention: bool = True, ffn: str = "conv1d",
-                 readout: str = "diagonal"):
+                 readout: str = "diagonal", positional: bool = False,
+                 max_positions: int = 1024):
         super().__init__()
         if readout not in ("diagonal", "per_label"):
             raise ValueError(f"readout must be 'diagonal' or 'per_label', got {readout!r}")
@@ -169,6 +175,9 @@ class ReferenceLaMP(torch.nn.Module):
         self.register_buffer("label_mask", None if bool(allowed.all()) else ~allowed)
 
         self.token_embedding = torch.nn.Embedding(vocab_size, d, padding_idx=PAD)
+        # sequences (reuters): frozen sinusoids, row 0 (PAD) zero, first real position 1
+        self.register_buffer("position_table", sinusoid_table(max_positions, d)
+                             if positional else None, persistent=False)
         self.encoder_attn = torch.nn.ModuleList(
             [MultiHeadAttention(d, heads, dropout) for _ in range(n_layers_enc)])
         self.encoder = torch.nn.ModuleList(
@@ -189,6 +198,9 @@ class ReferenceLaMP(torch.nn.Module):
         H = self.decoder[0].enc_attn.heads if len(self.decoder) else 1
         pad = tokens.eq(PAD)  # [B, S]
         enc = self.token_embedding(tokens)  # [B, S, d]
+        if self.position_table is not None:
+            pos = torch.arange(1, S + 1, device=tokens.device).expand(B, S).masked_fill(pad, 0)
+            enc = enc + self.position_table[pos]  # [B, S, d]
         enc_self_mask = pad.unsqueeze(1).expand(B, S, S).repeat(H, 1, 1)  # (H*B) x S x S
         for attn, ffn in zip(self.encoder_attn, self.encoder):
             if self.encoder_attention:

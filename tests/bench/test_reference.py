@@ -104,3 +104,28 @@ def test_copy_rejects_mismatched_shapes():
                           d_ff=12, heads=4, dropout=0.0)
     with pytest.raises(ValueError, match="shape mismatch"):
         copy_from_lamp(other, model)
+
+
+def test_same_logits_with_positions():
+    """Sequence data (reuters): both add the same sinusoidal positions 1..n per sample."""
+    gen = torch.Generator().manual_seed(5)
+    torch.manual_seed(5)
+    ei = random_graph("prior", gen)
+    cfg = LaMPConfig(num_labels=L, vocab_size=V, d_model=16, d_ff=12, heads=4, dropout=0.0,
+                     positional=True, max_positions=20)
+    model = LaMP(cfg, ei).eval()
+    ref = ReferenceLaMP(L, V, ei, d_model=16, d_ff=12, heads=4, dropout=0.0,
+                        positional=True, max_positions=20).eval()
+    copy_from_lamp(ref, model)
+    lengths = [1, 5, 3, 9]
+    tokens = [torch.randint(1, V, (n,), generator=gen).tolist() for n in lengths]
+    labels = [[0], [1, 2], [3], [4, 6]]
+    batch = Batch.from_data_list([make_sample(y, L, tokens=t, positions=True)
+                                  for t, y in zip(tokens, labels)])
+    assert batch["token"].pos.tolist() == [p for n in lengths for p in range(1, n + 1)]
+    with torch.no_grad():
+        torch.testing.assert_close(model(batch).logits, ref(pad_tokens(tokens)),
+                                   atol=1e-5, rtol=1e-5)
+        no_pos = ReferenceLaMP(L, V, ei, d_model=16, d_ff=12, heads=4, dropout=0.0).eval()
+        copy_from_lamp(no_pos, model)
+        assert not torch.allclose(no_pos(pad_tokens(tokens)), ref(pad_tokens(tokens)), atol=1e-3)
