@@ -78,6 +78,7 @@ GRAPHS = ("prior", "full", "edgeless")
 ARMS = ("lamp", "ref", "lean")  # interleaved in this order
 SCALING_L = (1000, 3000, 10000)
 SCALING_DEGREE = 16
+SCALING_VARIANTS = ((0, 0), (0, 1), (1, 1))  # (torch_scatter, checkpoint_activations)
 SCALING_CASE = Case("scaling", 0, 500 + 4, 20, 60, 0.0, 0.1, d_model=128, d_ff=128, heads=4)
 
 
@@ -150,7 +151,7 @@ def make_labels(L: int, k: int, seed: int = 0):
 
 # ---------------------------------------------------------------------- arms
 def build_arm(arm: str, case: Case, L: int, edge_index, tokens, labels, *,
-              reference_from=None):
+              reference_from=None, checkpoint_activations: bool = False):
     """Returns ``(model, step_fn, info)`` for ``arm`` in ``{'lamp', 'ref', 'lean'}``."""
     import torch
     from torch_geometric.data import Batch
@@ -162,7 +163,8 @@ def build_arm(arm: str, case: Case, L: int, edge_index, tokens, labels, *,
 
     cfg = LaMPConfig(num_labels=L, vocab_size=case.vocab_size, d_model=case.d_model,
                      d_ff=case.d_ff, heads=case.heads, n_layers_enc=2, n_layers_dec=2,
-                     dropout=case.dropout, encoder_graph="none", attention_path="auto")
+                     dropout=case.dropout, encoder_graph="none", attention_path="auto",
+                     checkpoint_activations=checkpoint_activations)
     info: Dict[str, object] = {}
     if arm == "lamp":
         model = LaMP(cfg, edge_index)
@@ -299,7 +301,8 @@ def child_mem(args) -> dict:
         ei = make_label_graph(args.graph, L, case.density)
         scatter_note = bool(torch_geometric.typing.WITH_TORCH_SCATTER)
     tokens, labels = make_tokens(case), make_labels(L, 3)
-    _, step, info = build_arm(args.arm, case, L, ei, tokens, labels)
+    _, step, info = build_arm(args.arm, case, L, ei, tokens, labels,
+                              checkpoint_activations=bool(args.ckpt))
     rss_built = proc_status()["VmRSS"]
     times = [timed(step) for _ in range(args.steps)]
     st = proc_status()
@@ -384,6 +387,7 @@ def main(argv=None):
     ap.add_argument("--arm", help=argparse.SUPPRESS)
     ap.add_argument("--L", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--scatter", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--ckpt", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--warmup", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--rounds", type=int, default=3, help=argparse.SUPPRESS)
     ap.add_argument("--steps", type=int, default=2, help=argparse.SUPPRESS)
@@ -436,13 +440,14 @@ def main(argv=None):
                  "--warmup", str(warm), "--rounds", str(rounds)])
 
     if args.only in (None, "scaling"):
-        for scatter in (0, 1):
+        # (torch_scatter, checkpoint_activations): plain, then the large-L recipe
+        for scatter, ckpt in SCALING_VARIANTS:
             for L in scaling_L:
-                log(f"[scaling] L={L} torch_scatter={scatter} ...")
+                log(f"[scaling] L={L} torch_scatter={scatter} checkpoint_activations={ckpt} ...")
                 r = run_child(["--kind", "mem", "--case", "scaling", "--arm", "lamp",
-                               "--L", str(L), "--scatter", str(scatter),
+                               "--L", str(L), "--scatter", str(scatter), "--ckpt", str(ckpt),
                                "--steps", str(scale_steps[L])])
-                report["scaling"].append({"L": L, "scatter": scatter, "res": r})
+                report["scaling"].append({"L": L, "scatter": scatter, "ckpt": ckpt, "res": r})
                 if "skipped" in r or "error" in r:
                     log("   ", r.get("skipped") or r.get("error"))
                     if "skipped" in r:
@@ -503,7 +508,7 @@ def scaling_summary(report) -> dict:
         res = r["res"]
         runs = res["runs"][1:] or res["runs"]  # the first step also allocates Adam state
         out["rows"].append({
-            "L": r["L"], "scatter": r["scatter"],
+            "L": r["L"], "scatter": r["scatter"], "ckpt": r.get("ckpt", 0),
             "with_torch_scatter": res["with_torch_scatter"],
             "edges_label_to_label": res["info"]["edges_label_to_label"],
             "edges_feature_to_label": res["info"]["edges_feature_to_label"],
@@ -513,14 +518,14 @@ def scaling_summary(report) -> dict:
             "paths": f"{res['info']['path_feature_to_label']} / "
                      f"{res['info']['path_label_to_label']}",
             "loadavg": res["loadavg"]})
-    for scatter in (0, 1):
-        sel = [r for r in out["rows"] if r["scatter"] == scatter]
+    for variant in SCALING_VARIANTS:
+        sel = [r for r in out["rows"] if (r["scatter"], r["ckpt"]) == variant]
         if len(sel) < 2:
             continue
         E = [r["edges_label_to_label"] for r in sel]
         Eall = [r["edges_label_to_label"] + r["edges_feature_to_label"] for r in sel]
         Ls = [r["L"] for r in sel]
-        out["slopes"][scatter] = {
+        out["slopes"][variant] = {
             f"{what} vs {xname}": slope(xs, [r[key] for r in sel])
             for what, key in (("time", "wall"), ("CPU time", "cpu"), ("memory", "step_mem"))
             for xname, xs in (("label edges", E), ("all edges", Eall), ("L", Ls))}
@@ -528,7 +533,7 @@ def scaling_summary(report) -> dict:
         # per-call overheads) flatten the fit over all points, this is the marginal slope
         a, b = sel[-2], sel[-1]
         for what, key in (("time", "wall"), ("CPU time", "cpu"), ("memory", "step_mem")):
-            out["slopes"][scatter][f"{what} vs L, L={a['L']:,}->{b['L']:,}"] = slope(
+            out["slopes"][variant][f"{what} vs L, L={a['L']:,}->{b['L']:,}"] = slope(
                 [a["L"], b["L"]], [a[key], b[key]])
     return out
 
@@ -635,18 +640,20 @@ def render(report) -> str:
             "2 + 2 layers, delicious-like inputs: mean 20 tokens per sample, longest 60, "
             "vocabulary 504)",
             "",
-            "| L | torch_scatter | label->label edges (batch) | feature->label edges (batch) "
+            "| L | torch_scatter | checkpoint_activations | label->label edges (batch) "
+            "| feature->label edges (batch) "
             "| auto path: feat->label / label->label | s/step (median) | s/step (min) "
-            "| CPU s/step | peak RSS MB | peak minus start RSS MB | fits 8 GiB |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| CPU s/step | peak RSS MB | peak minus start RSS MB | fits 8 GB (8e9 bytes) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in sc["rows"]:
             lines.append(
                 f"| {r['L']:,} | {'on' if r['with_torch_scatter'] else 'off'} "
+                f"| {'on' if r['ckpt'] else 'off'} "
                 f"| {r['edges_label_to_label']:,} | {r['edges_feature_to_label']:,} "
                 f"| {r['paths']} | {r['wall']:.3f} | {r['wall_min']:.3f} | {r['cpu']:.3f} "
                 f"| {mb(r['peak'])} "
-                f"| {mb(r['step_mem'])} | {'yes' if r['peak'] <= 8 * 2 ** 30 else 'NO'} |")
+                f"| {mb(r['step_mem'])} | {'yes' if r['peak'] <= 8e9 else 'NO'} |")
         for r in report["scaling"]:
             res = r["res"]
             if "skipped" in res:
@@ -659,8 +666,9 @@ def render(report) -> str:
                   "RSS minus RSS after imports, at process start; with a fixed in-degree and "
                   "fixed inputs every edge count is proportional to L, so the three x-axes give "
                   "the same slope):", ""]
-        for scatter, sl in sc["slopes"].items():
-            lines.append(f"- torch_scatter {'on' if scatter else 'off'}: " + ", ".join(
+        for (scatter, ckpt), sl in sc["slopes"].items():
+            lines.append(f"- torch_scatter {'on' if scatter else 'off'}, checkpoint_activations "
+                         f"{'on' if ckpt else 'off'}: " + ", ".join(
                 f"{k} {fmt(v)}" for k, v in sl.items()))
     lines += ["", "Raw numbers: the JSON twin of this file.", ""]
     return "\n".join(lines)

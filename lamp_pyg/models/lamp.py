@@ -19,6 +19,7 @@ from typing import Dict, List, NamedTuple, Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 from torch_geometric.utils import coalesce
 
 from lamp_pyg.nn import CompleteBipartite, FeedForward, LaMPBlock, SharedGraph
@@ -53,6 +54,10 @@ class LaMPConfig:
         int_preds_weight: the 0.2 above.
         attention_path: ``auto``, ``edge``, ``dense`` or ``fused`` (see
             :class:`~lamp_pyg.nn.LaMPAttention`).
+        checkpoint_activations: in training, keep only each decoder block's input
+            and recompute the block in the backward pass (same numbers and dropout
+            masks; about one more forward pass of time for a fraction of the memory:
+            what makes L = 10,000 labels fit a few GB).
     """
 
     num_labels: int
@@ -71,6 +76,7 @@ class LaMPConfig:
     int_preds: bool = False
     int_preds_weight: float = 0.2
     attention_path: str = "auto"
+    checkpoint_activations: bool = False
 
     def validate(self):
         if self.num_labels < 1:
@@ -293,6 +299,9 @@ class LaMP(torch.nn.Module):
                 x_in, edges = ((h_tok, h_lab), inputs.feature_to_label) if j == 0 else (h_lab, l2l)
                 if return_attention_weights:
                     h_lab, att[name] = block(x_in, edges, return_attention_weights=True)
+                elif c.checkpoint_activations and self.training and torch.is_grad_enabled():
+                    # recomputed in backward with the same RNG state (same dropout masks)
+                    h_lab = checkpoint(block, x_in, edges, use_reentrant=False)
                 else:
                     h_lab = block(x_in, edges)
                 if c.int_preds and 2 * i + j < n_blocks - 1:

@@ -74,6 +74,7 @@ class ModelConfig:
     int_preds: bool = False
     int_preds_weight: float = 0.2
     attention_path: Literal["auto", "edge", "dense", "fused"] = "auto"
+    checkpoint_activations: bool = False  # recompute decoder blocks in backward: less memory
 
 
 @dataclass

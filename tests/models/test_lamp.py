@@ -281,6 +281,46 @@ def test_int_preds(n_dec):
     torch.testing.assert_close(g_int, g_ref, **TOL)
 
 
+@pytest.mark.parametrize("path", ["dense", "fused", "edge"])
+def test_checkpoint_activations_same_numbers_under_dropout(path):
+    """Recomputing decoder blocks in backward gives the same loss and gradients, with
+    the same dropout masks (the RNG state is replayed)."""
+    plain = make_model(dropout=0.3, attention_path=path).train()
+    ck = make_model(dropout=0.3, attention_path=path, checkpoint_activations=True).train()
+    ck.load_state_dict(plain.state_dict())
+    batch = batch_of(samples())
+    torch.manual_seed(11)
+    out_p, g_p = logits_and_grads(plain, batch)
+    torch.manual_seed(11)
+    out_c, g_c = logits_and_grads(ck, batch)
+    torch.testing.assert_close(out_c, out_p, **TOL)
+    assert g_c.keys() == g_p.keys()
+    for name in g_p:
+        torch.testing.assert_close(g_c[name], g_p[name], **TOL, msg=name)
+    torch.manual_seed(12)
+    out_other, _ = logits_and_grads(ck, batch)
+    assert not torch.allclose(out_other, out_c)  # dropout is really on
+
+
+def test_shared_first_layer_queries_equal_per_sample_queries():
+    """The first decoder layer projects the shared label embeddings once per batch; the
+    result equals feeding every sample its own copy."""
+    model = make_model()
+    batch = batch_of(samples())
+    inputs = model.prepare(batch)
+    out = model(inputs).logits
+    blk = model.decoder[0].feature_to_label
+    B = inputs.num_graphs
+    h_tok = model.token_embedding(inputs.x)
+    for layer in model.encoder:
+        h_tok = layer(h_tok)
+    shared = blk((h_tok, model.label_embedding.weight), inputs.feature_to_label)
+    repeated = blk((h_tok, model.label_embedding.weight.repeat(B, 1)), inputs.feature_to_label)
+    assert shared.shape == repeated.shape == (B * L, 16)
+    torch.testing.assert_close(shared, repeated, **TOL)
+    assert out.shape == (B, L)
+
+
 def test_decoder_wiring_by_hand():
     """Labels start from their embedding (the same for every sample); each decoder layer is
     feature -> label then label -> label over the shared label graph; logits are
