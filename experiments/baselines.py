@@ -96,60 +96,54 @@ def run_linear(Xtr, Ytr, Xv, Yv, Xt, Yt, dense: bool, log) -> dict:
 
 def run_mlp(Xtr, Ytr, Xv, Yv, Xt, Yt, dense: bool, seed: int, dropout: float, log,
             hidden: int = 512, epochs: int = 50, patience: int = 5) -> dict:
+    """Mean of token embeddings (``EmbeddingBag``, distinct tokens) or a linear map of the
+    standardised vector, then ReLU, dropout, Linear, ReLU, dropout, Linear -> L logits."""
     import torch
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-
-    def to_t(X):
-        if dense:
-            return torch.tensor(X, dtype=torch.float32)
-        Xc = X.tocsr().astype(np.float32)
-        Xc.data[:] = 1.0  # bag of distinct tokens
-        X = torch.sparse_csr_tensor(torch.from_numpy(Xc.indptr).long(),
-                                    torch.from_numpy(Xc.indices).long(),
-                                    torch.from_numpy(Xc.data), size=Xc.shape)
-        return X
-
     F_in, L = Xtr.shape[1], Ytr.shape[1]
     if dense:
         mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
-        Xtr, Xv, Xt = (Xtr - mu) / sd, (Xv - mu) / sd, (Xt - mu) / sd
-    Ttr, Tv, Tt = to_t(Xtr), to_t(Xv), to_t(Xt)
-    emb = torch.nn.Parameter(torch.randn(F_in, hidden) * (1.0 / np.sqrt(hidden)))
+        data = [torch.tensor((X - mu) / sd, dtype=torch.float32) for X in (Xtr, Xv, Xt)]
+        embed = torch.nn.Linear(F_in, hidden)
+    else:
+        data = [X.tocsr() for X in (Xtr, Xv, Xt)]
+        embed = torch.nn.EmbeddingBag(F_in, hidden, mode="mean")
     head = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Dropout(dropout),
                                torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
                                torch.nn.Dropout(dropout), torch.nn.Linear(hidden, L))
-    params = [emb] + list(head.parameters())
-    opt = torch.optim.Adam(params, lr=1e-3)
+    model = torch.nn.Sequential(embed, head)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-    def forward(X):
+    def forward(D, idx):
         if dense:
-            h = X @ emb
-        else:  # mean of the embeddings of the sample's tokens
-            cnt = torch.tensor(np.diff(X.crow_indices().numpy()), dtype=torch.float32).clamp(min=1)
-            h = (X @ emb) / cnt.unsqueeze(1)
-        return head(h)
+            return head(embed(D[idx]))
+        sub = D[idx]  # CSR rows: the distinct token ids of each sample
+        ids = torch.from_numpy(sub.indices.astype(np.int64))
+        offsets = torch.from_numpy(sub.indptr[:-1].astype(np.int64))
+        return head(embed(ids, offsets))  # empty samples embed to zeros
 
-    def scores(T):
-        head.eval()
+    def scores(D):
+        model.eval()
+        n = D.shape[0]
         with torch.no_grad():
-            return torch.sigmoid(forward(T)).numpy()
+            return np.concatenate([torch.sigmoid(forward(D, np.arange(s, min(s + 512, n)))).numpy()
+                                   for s in range(0, n, 512)]) if n else np.zeros((0, L))
 
     ytr = torch.tensor(Ytr, dtype=torch.float32)
     best, since = None, 0
     n = Xtr.shape[0]
     for epoch in range(epochs):
-        head.train()
+        model.train()
         perm = rng.permutation(n)
         for s in range(0, n, 32):
             idx = perm[s:s + 32]
-            xb = Ttr[idx] if dense else _rows(Xtr, idx, to_t)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(forward(xb), ytr[idx])
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                forward(data[0], idx), ytr[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
-        Sv, St = scores(Tv), scores(Tt)
-        rep = headline_report(Yv, Sv, Yt, St)
+        rep = headline_report(Yv, scores(data[1]), Yt, scores(data[2]))
         if best is None or rep["ebF1"]["valid"] > best["report"]["ebF1"]["valid"]:
             best, since = {"epoch": epoch + 1, "report": rep}, 0
         else:
@@ -159,10 +153,6 @@ def run_mlp(Xtr, Ytr, Xv, Yv, Xt, Yt, dense: bool, seed: int, dropout: float, lo
     log(f"    mlp seed {seed}: best epoch {best['epoch']}, valid ebF1 "
         f"{best['report']['ebF1']['valid']:.4f}, test {best['report']['ebF1']['test']:.4f}")
     return best
-
-
-def _rows(X, idx, to_t):
-    return to_t(X[idx])
 
 
 def run_frequency(Ytr, Yv, Yt) -> dict:

@@ -1,0 +1,204 @@
+#!/usr/bin/env python
+"""Pictures like the paper's, from a dataset and a trained run.
+
+    python experiments/figures.py label-graph --config configs/bibtex.yaml \
+        --data-root ../shared/data --out experiments/results/bibtex-label-graph.png
+    python experiments/figures.py attention --run /path/to/run --data-root ../shared/data \
+        --sample 0 --out experiments/results/bibtex-attention.png
+    python experiments/figures.py curves --run /path/to/run \
+        --out experiments/results/bibtex-time-to-accuracy.png [--target 0.447]
+
+- ``label-graph``: the prior label graph built from the training split, drawn with a
+  spring layout; node size = training frequency, only the strongest co-occurrence
+  edges drawn (the graph itself keeps all).
+- ``attention``: for one test sample, the last decoder layer's label -> label attention
+  (mean over heads) among the sample's true and predicted labels, and the
+  feature -> label attention of those labels over the sample's tokens.
+- ``curves``: test ebF1 (threshold tuned on validation that epoch) against the
+  cumulative wall time of training and evaluation, from ``metrics.jsonl`` and the
+  checkpointed per-epoch records.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def label_graph_figure(config: str, data_root: str, out: Path, max_edges: int = 250) -> str:
+    import networkx as nx
+
+    from lamp_pyg.training.config import load_config
+    from lamp_pyg.training.loop import build_label_graph, load_datasets
+    cfg = load_config(config, [f"data.root={data_root}", "graph.kind=prior"])
+    train = load_datasets(cfg)["train"]
+    graph = build_label_graph(cfg, train)
+    G = graph.to_networkx(to_undirected=True)
+    G.remove_edges_from(nx.selfloop_edges(G))
+    freq = np.bincount([i for row in train.train_labels for i in row],
+                       minlength=graph.num_labels).astype(float)
+    edges = sorted(G.edges(data=True), key=lambda e: -float(e[2].get("weight", 1.0)))
+    keep = edges[:max_edges]
+    H = nx.Graph()
+    H.add_edges_from(keep)  # only labels on a drawn edge
+    pos = nx.kamada_kawai_layout(H)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(11, 11))
+    w = np.array([float(d.get("weight", 1.0)) for _, _, d in keep])
+    nx.draw_networkx_edges(H, pos, ax=ax, alpha=0.25,
+                           width=0.3 + 2.5 * w / max(w.max(), 1.0) if len(w) else 1.0)
+    nodes = list(H.nodes)
+    sizes = 20 + 600 * freq[nodes] / max(freq.max(), 1)
+    nx.draw_networkx_nodes(H, pos, nodelist=nodes, ax=ax, node_size=sizes,
+                           node_color="#4c72b0", alpha=0.8)
+    names = train.label_names
+    nx.draw_networkx_labels(H, pos, labels={n: names[n].replace("TAG_", "") for n in nodes},
+                            font_size=6, ax=ax)
+    ax.set_title(f"{cfg.data.name}: prior label graph, {graph.num_labels} labels, "
+                 f"{graph.edge_index.size(1)} directed edges incl. self-loops, off-diagonal "
+                 f"density {graph.off_diagonal_density:.3f}\nthe {len(keep)} most frequent "
+                 f"co-occurrences drawn ({len(nodes)} labels); node size = training frequency, "
+                 f"edge width = co-occurrence count", fontsize=9)
+    ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return graph.summary()
+
+
+def attention_figure(run: Path, data_root: str, sample: int, out: Path) -> str:
+    import torch
+    from torch_geometric.loader import DataLoader
+
+    from lamp_pyg.models import LaMP, LaMPConfig
+    from lamp_pyg.training.checkpoint import load_checkpoint
+    from lamp_pyg.training.config import load_config
+    from lamp_pyg.training.loop import load_datasets
+    ck = load_checkpoint(run / "best.pt")
+    cfg = load_config(run / "config.yaml", [f"data.root={data_root}"])
+    model = LaMP(LaMPConfig(**{**ck["meta"]["model_kwargs"], **ck["config"]["model"]}),
+                 ck["label_graph"]["edge_index"])
+    model.load_state_dict(ck["model"])
+    model.eval()
+    test = load_datasets(cfg)["test"]
+    batch = next(iter(DataLoader(test[[sample]], batch_size=1)))
+    with torch.no_grad():
+        out_ = model(batch, return_attention_weights=True)
+    prob = torch.sigmoid(out_.logits[0]).numpy()
+    thr = ck.get("thresholds", {}).get("ebF1", 0.5)
+    y = batch["label"].y[0].numpy().astype(bool)
+    pred = prob >= thr
+    shown = np.flatnonzero(y | pred)
+    if len(shown) < 2:
+        shown = np.argsort(-prob)[:8]
+    shown = shown[np.argsort(-prob[shown])][:20]
+    last = out_.attentions[-1]
+    l2l = last["label_to_label"]
+    f2l = last["feature_to_label"]
+    A = _dense_weights(l2l, model.config.num_labels, model.config.num_labels)  # [L, L]
+    Fw = _dense_weights(f2l, model.config.num_labels, batch["token"].num_nodes)  # [L, S]
+    names = ck["meta"]["label_names"]
+    vocab = ck["meta"]["vocab"]
+    tok = [vocab[int(i)] if int(i) < len(vocab) else str(int(i)) for i in batch["token"].x]
+    top_tok = np.argsort(-Fw[shown].max(0))[:30]
+    plt = _plt()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(16, 7), gridspec_kw={"width_ratios": [1, 1.4]})
+    lab = [f"{names[i]}{' *' if y[i] else ''} ({prob[i]:.2f})" for i in shown]
+    im = a1.imshow(A[np.ix_(shown, shown)], cmap="viridis")
+    a1.set_xticks(range(len(shown)), [names[i] for i in shown], rotation=90, fontsize=7)
+    a1.set_yticks(range(len(shown)), lab, fontsize=7)
+    a1.set(xlabel="source label", ylabel="target label (* = true; probability)",
+           title="label -> label attention, last layer, mean of heads")
+    fig.colorbar(im, ax=a1, fraction=0.046)
+    im = a2.imshow(Fw[np.ix_(shown, top_tok)], cmap="magma", aspect="auto")
+    a2.set_xticks(range(len(top_tok)), [tok[j] for j in top_tok], rotation=90, fontsize=7)
+    a2.set_yticks(range(len(shown)), lab, fontsize=7)
+    a2.set(xlabel="input token (the 30 most attended)", title="feature -> label attention, last layer")
+    fig.colorbar(im, ax=a2, fraction=0.046)
+    fig.suptitle(f"{cfg.data.name} test sample {sample}: {int(y.sum())} true labels, "
+                 f"{int(pred.sum())} predicted at threshold {thr}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return f"sample {sample}: true {[names[i] for i in np.flatnonzero(y)]}, predicted {[names[i] for i in np.flatnonzero(pred)]}"
+
+
+def _dense_weights(att, T: int, S: int) -> np.ndarray:
+    """Mean over heads of one graph's attention as ``[T, S]``, from either format of
+    :class:`~lamp_pyg.nn.LaMPAttention` (``DenseAttention`` or ``(edge_index, alpha)``)."""
+    import torch
+
+    from lamp_pyg.nn import DenseAttention
+    if isinstance(att, DenseAttention):
+        w = att.weights[0].float().mean(0)  # [T, S_pad]
+        return w[:T, :S].numpy()
+    ei, alpha = att
+    out = torch.zeros(T, S)
+    out.index_put_((ei[1], ei[0]), alpha.float().mean(-1), accumulate=True)
+    return out.numpy()
+
+
+def curves_figure(run: Path, out: Path, target: float = None) -> str:
+    from lamp_pyg.training.checkpoint import load_checkpoint
+    hist = load_checkpoint(run / "last.pt")["train_state"]["history"]
+    t, ys, vs = 0.0, [], []
+    for h in hist:
+        t += h["train_seconds"] + h["eval_seconds"]
+        rec = h["record"]
+        grid = np.asarray(rec["valid"]["threshold"])
+        i = int(np.nanargmax(rec["valid"]["ebF1"]))
+        ys.append((t / 60, rec["test"]["ebF1"][i], rec["valid"]["ebF1"][i], float(grid[i])))
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot([a for a, *_ in ys], [b for _, b, *_ in ys], marker="o", label="test ebF1")
+    ax.plot([a for a, *_ in ys], [c for _, _, c, _ in ys], marker=".", ls="--", label="valid ebF1")
+    if target:
+        ax.axhline(target, color="grey", ls=":", label=f"published LaMP {target}")
+    ax.set(xlabel="wall time, training + evaluation (minutes)", ylabel="ebF1",
+           title=f"{run.name}: threshold tuned on validation each epoch")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    rows = [f"epoch {k + 1}: {a:.1f} min, test ebF1 {b:.4f}, valid {c:.4f} (t={d})"
+            for k, (a, b, c, d) in enumerate(ys)]
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("what", choices=("label-graph", "attention", "curves"))
+    p.add_argument("--config")
+    p.add_argument("--run", type=Path)
+    p.add_argument("--data-root")
+    p.add_argument("--sample", type=int, default=0)
+    p.add_argument("--target", type=float)
+    p.add_argument("--out", type=Path, required=True)
+    a = p.parse_args(argv)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    if a.what == "label-graph":
+        print(label_graph_figure(a.config, a.data_root, a.out))
+    elif a.what == "attention":
+        print(attention_figure(a.run, a.data_root, a.sample, a.out))
+    else:
+        print(curves_figure(a.run, a.out, a.target))
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
