@@ -63,6 +63,8 @@ def features(ds, vocab_size: int):
     keep = ~np.isin(ids, (PAD, BOS, EOS))  # UNK stays: it carries information
     X = sp.csr_matrix((vals[keep], (rows[keep], ids[keep])), shape=(n, vocab_size))
     X.sum_duplicates()
+    if ds.meta.get("kind") == "dense":  # dense_mode nodes: one (feature id, value) per feature
+        return X.toarray(), lab
     return X, lab
 
 

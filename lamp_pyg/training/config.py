@@ -96,6 +96,8 @@ class TrainConfig:
     checkpoint_minutes: float = 10.0  # also checkpoint mid-epoch this often (0 = only per epoch)
     bucket_by_length: bool = False  # batches of similar input length (less padding; not in LaMP)
     patience: int = 0  # stop after this many epochs without a better valid score (0 = never)
+    warmup_steps: int = 0  # linear learning-rate warm-up over this many steps (not in LaMP)
+    lr_schedule: Literal["constant", "cosine"] = "constant"  # after warm-up (LaMP: constant)
     progress: bool = True
 
     def validate(self):
@@ -105,6 +107,8 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.patience < 0:
             raise ValueError(f"patience must be >= 0, got {self.patience}")
+        if self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
 
 
 @dataclass

@@ -230,6 +230,18 @@ def make_optimizer(model: torch.nn.Module, t, device: torch.device) -> torch.opt
         return torch.optim.Adam(model.parameters(), **kw)
 
 
+def learning_rate(t, step: int, total_steps: int) -> float:
+    """The learning rate for optimiser step ``step`` (0-based, counted over all epochs):
+    ``t.lr`` scaled by a linear warm-up over ``t.warmup_steps`` steps, then constant
+    (LaMP's schedule) or a cosine decay to 0 at ``total_steps``."""
+    warm = min(1.0, (step + 1) / t.warmup_steps) if t.warmup_steps else 1.0
+    if t.lr_schedule == "cosine":
+        span = max(total_steps - t.warmup_steps, 1)
+        progress = min(max(step - t.warmup_steps, 0) / span, 1.0)
+        return t.lr * warm * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return t.lr * warm
+
+
 def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[str, Any]:
     """Trains (or resumes) a run; returns the final report (also written to ``run_dir``)."""
     run_dir = Path(run_dir)
@@ -281,6 +293,8 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
     steps_per_epoch = math.ceil(n_train / t.batch_size)
     train_lengths = token_counts(ds["train"]) if t.bucket_by_length else None
     last_ck_time = time.monotonic()
+    scheduled = bool(t.warmup_steps) or t.lr_schedule != "constant"
+    total_steps = t.epochs * steps_per_epoch
 
     while state["epoch"] < t.epochs:
         epoch = state["epoch"]
@@ -314,6 +328,10 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
                     f"stopping; {kept} (try a lower train.lr)")
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if scheduled:
+                lr = learning_rate(t, epoch * steps_per_epoch + state["step"], total_steps)
+                for group in opt.param_groups:
+                    group["lr"] = lr
             opt.step()
             B = batch.num_graphs
             state["loss_sum"] += loss.item() * B

@@ -437,3 +437,41 @@ def test_default_synthetic_dataset_end_to_end(tmp_path):
     assert rep["dataset"] == "synthetic"
     rows = read_metrics(tmp_path / "run")
     assert rows[1]["train_loss"] < rows[0]["train_loss"]
+
+
+# --------------------------------------------------------------------------- lr schedule
+
+def test_learning_rate_warmup_then_constant_or_cosine():
+    from types import SimpleNamespace as NS
+    t = NS(lr=1e-3, warmup_steps=4, lr_schedule="constant")
+    assert [loop.learning_rate(t, s, 100) for s in range(6)] == pytest.approx(
+        [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3])
+    t = NS(lr=1e-3, warmup_steps=0, lr_schedule="constant")
+    assert loop.learning_rate(t, 0, 10) == loop.learning_rate(t, 9, 10) == 1e-3
+    t = NS(lr=1e-3, warmup_steps=2, lr_schedule="cosine")
+    lrs = [loop.learning_rate(t, s, 12) for s in range(12)]
+    assert lrs[:2] == pytest.approx([5e-4, 1e-3])  # warm-up, then the cosine starts at lr
+    assert lrs[7] == pytest.approx(0.5e-3)  # half way through the 10 decay steps
+    assert all(a >= b for a, b in zip(lrs[1:], lrs[2:])) and lrs[-1] < 0.03e-3
+
+
+def test_warmup_sets_the_optimizer_lr_each_step(tmp_path, dense_cfg):
+    rep = run(dense_cfg(train={"epochs": 1, "warmup_steps": 1000}, eval={"plots": False}),
+              tmp_path)
+    ck = load_checkpoint(tmp_path / "run" / "last.pt")
+    n_steps = math.ceil(len(load_datasets(load_config(tmp_path / "run.yaml"))["train"])
+                        / ck["config"]["train"]["batch_size"])
+    lr = ck["config"]["train"]["lr"]
+    assert rep["epochs"] == 1
+    # the last step of epoch 1 ran at lr * n_steps / 1000, not at lr
+    assert ck["optimizer"]["param_groups"][0]["lr"] == pytest.approx(lr * n_steps / 1000)
+    ref = run(dense_cfg(train={"epochs": 1}, eval={"plots": False}), tmp_path, name="ref")
+    assert load_checkpoint(tmp_path / "ref" / "last.pt")["optimizer"]["param_groups"][0]["lr"] == lr
+    assert ref["headline"] != rep["headline"] or not torch.equal(
+        load_checkpoint(tmp_path / "ref" / "last.pt")["model"]["label_embedding.weight"],
+        ck["model"]["label_embedding.weight"])
+
+
+def test_negative_warmup_is_rejected(tmp_path, dense_cfg):
+    with pytest.raises(ValueError, match="warmup_steps"):
+        run(dense_cfg(train={"warmup_steps": -1}), tmp_path)

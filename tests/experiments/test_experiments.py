@@ -1,0 +1,105 @@
+"""experiments/: the run summariser (mean and spread over seeds, unfinished runs listed)
+and the baselines' feature matrices, on tiny real runs and tiny MULAN files."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lamp_pyg.training.config import load_config
+from lamp_pyg.training.loop import load_datasets, train
+from tests.training.helpers import config_dict, write_config, write_dense_data
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "experiments" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+summarize = _module("summarize")
+baselines = _module("baselines")
+
+
+@pytest.fixture(scope="module")
+def dense_cfg(tmp_path_factory):
+    folder, _, _ = write_dense_data(tmp_path_factory.mktemp("data") / "emotions")
+    cache = tmp_path_factory.mktemp("cache")
+
+    def make(**sections):
+        return config_dict({"name": "emotions", "path": str(folder), "dense_mode": "nodes"},
+                           cache, **{"train": {"batch_size": 8, "epochs": 1},
+                                     "eval": {"plots": False}, **sections})
+    return make
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, dense_cfg):
+    """Three finished one-epoch runs (prior seeds 0, 1; edgeless seed 0) and one unfinished."""
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("runs")
+    for graph, seed in (("prior", 0), ("prior", 1), ("edgeless", 0)):
+        name = f"{graph}-seed{seed}"
+        cfg = dense_cfg(graph={"kind": graph}, train={"batch_size": 8, "epochs": 1, "seed": seed})
+        train(load_config(write_config(root / f"{name}.yaml", cfg)), root / name,
+              log=lambda *a: None)
+    (root / "prior-seed2").mkdir()
+    (root / "prior-seed2" / "config.yaml").write_text(
+        (root / "prior-seed0" / "config.yaml").read_text())
+    return root
+
+
+def test_summary_groups_seeds_and_reports_mean_and_spread(runs):
+    table, unfinished = summarize.summarize(sorted(runs.iterdir()))
+    rows = [r for r in table.splitlines()[2:] if r.strip()]
+    assert len(rows) == 2, table  # prior (2 seeds) and edgeless (1 seed)
+    prior = next(r for r in rows if "| prior |" in r)
+    cells = [c.strip() for c in prior.split("|")[1:-1]]
+    assert cells[0] == "emotions" and cells[2] == "none" and cells[4] == "0, 1"
+    tests = [json.loads((runs / f"prior-seed{s}" / "results.json").read_text())
+             ["headline"]["ebF1"]["test"] for s in (0, 1)]
+    expected = f"{statistics.fmean(tests):.4f} ± {statistics.stdev(tests):.4f}"
+    assert cells[5] == expected
+    edgeless = next(r for r in rows if "| edgeless |" in r)
+    assert "±" not in edgeless.split("|")[6]  # one seed: no spread
+    assert unfinished == [runs / "prior-seed2"]
+
+
+def test_summary_names_settings_that_differ_from_the_shipped_config(runs):
+    table, _ = summarize.summarize([runs / "prior-seed0"])
+    changes = table.splitlines()[2].split("|")[4]
+    # the tiny test model differs from configs/emotions.yaml; seeds and paths never count
+    assert "model.d_model=" in changes and "train.epochs=1" in changes
+    assert "train.seed" not in changes and "data.path" not in changes
+
+
+def test_summary_cli_writes_markdown(runs, tmp_path):
+    out = tmp_path / "t.md"
+    summarize.main([str(p) for p in sorted(runs.iterdir())] + ["--out", str(out)])
+    text = out.read_text()
+    assert text.startswith("<!-- python experiments/summarize.py")
+    assert "Unfinished (no results.json)" in text and "prior-seed2" in text
+
+
+def test_baseline_features_dense_data_are_the_standardised_values(dense_cfg, tmp_path):
+    cfg = load_config(write_config(tmp_path / "c.yaml", dense_cfg()))
+    ds = load_datasets(cfg)
+    V = int(ds["train"].meta["model_kwargs"]["vocab_size"])
+    X, Y = baselines.features(ds["train"], V)
+    assert isinstance(X, np.ndarray), "dense data must give a dense matrix (no tf-idf)"
+    assert X.shape[0] == len(ds["train"]) and Y.shape[1] == 3
+    tok = ds["train"][0]["token"]
+    row = np.zeros(V)
+    row[tok.x.numpy()] = tok.value.numpy()
+    np.testing.assert_allclose(X[0], row, rtol=1e-6)
+    assert (X < 0).any()  # standardised values, not counts
