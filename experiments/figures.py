@@ -114,6 +114,9 @@ def attention_figure(run: Path, data_root: str, sample: int, out: Path) -> str:
     names = ck["meta"]["label_names"]
     vocab = ck["meta"]["vocab"]
     tok = [vocab[int(i)] if int(i) < len(vocab) else str(int(i)) for i in batch["token"].x]
+    names_of = _feature_names(ck["meta"], data_root)
+    if names_of:  # sparse MULAN tokens are feature indices: show the attribute names
+        tok = [names_of[int(t)] if t.isdigit() and int(t) < len(names_of) else t for t in tok]
     top_tok = np.argsort(-Fw[shown].max(0))[:30]
     plt = _plt()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(16, 7), gridspec_kw={"width_ratios": [1, 1.4]})
@@ -135,6 +138,15 @@ def attention_figure(run: Path, data_root: str, sample: int, out: Path) -> str:
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return f"sample {sample}: true {[names[i] for i in np.flatnonzero(y)]}, predicted {[names[i] for i in np.flatnonzero(pred)]}"
+
+
+def _feature_names(meta, data_root: str):
+    """Attribute names of a sparse MULAN dataset (its tokens are feature indices), else None."""
+    folder = Path(data_root) / "mulan" / meta["name"]
+    if meta.get("kind") != "sparse" or not folder.is_dir():
+        return None
+    from lamp_pyg.io import read_mulan
+    return read_mulan(folder, meta["name"]).feature_names
 
 
 def _dense_weights(att, T: int, S: int) -> np.ndarray:

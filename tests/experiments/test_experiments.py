@@ -14,7 +14,8 @@ import torch
 
 from lamp_pyg.training.config import load_config
 from lamp_pyg.training.loop import load_datasets, train
-from tests.training.helpers import config_dict, write_config, write_dense_data
+from tests.training.helpers import (SPARSE_FEATURES, config_dict, write_config, write_dense_data,
+                                    write_sparse_data)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,6 +30,7 @@ def _module(name: str):
 
 summarize = _module("summarize")
 baselines = _module("baselines")
+figures = _module("figures")
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +105,11 @@ def test_baseline_features_dense_data_are_the_standardised_values(dense_cfg, tmp
     row[tok.x.numpy()] = tok.value.numpy()
     np.testing.assert_allclose(X[0], row, rtol=1e-6)
     assert (X < 0).any()  # standardised values, not counts
+
+
+def test_attention_figure_names_sparse_features_by_attribute(tmp_path):
+    write_sparse_data(tmp_path / "mulan" / "bibtex")
+    names = figures._feature_names({"name": "bibtex", "kind": "sparse"}, str(tmp_path))
+    assert names == [f"f{i}" for i in range(SPARSE_FEATURES)]
+    assert figures._feature_names({"name": "bibtex", "kind": "dense"}, str(tmp_path)) is None
+    assert figures._feature_names({"name": "other", "kind": "sparse"}, str(tmp_path)) is None
