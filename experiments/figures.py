@@ -164,30 +164,49 @@ def _dense_weights(att, T: int, S: int) -> np.ndarray:
     return out.numpy()
 
 
-def curves_figure(run: Path, out: Path, target: float = None) -> str:
+def _time_curve(run: Path):
+    """``[(minutes, test ebF1, valid ebF1, threshold)]`` per epoch of a run: wall time is
+    training + evaluation (valid and test scoring) so far; the threshold is tuned on
+    validation at each epoch."""
     from lamp_pyg.training.checkpoint import load_checkpoint
     hist = load_checkpoint(run / "last.pt")["train_state"]["history"]
-    t, ys, vs = 0.0, [], []
+    t, ys = 0.0, []
     for h in hist:
         t += h["train_seconds"] + h["eval_seconds"]
         rec = h["record"]
         grid = np.asarray(rec["valid"]["threshold"])
         i = int(np.nanargmax(rec["valid"]["ebF1"]))
         ys.append((t / 60, rec["test"]["ebF1"][i], rec["valid"]["ebF1"][i], float(grid[i])))
+    return ys
+
+
+def curves_figure(runs, out: Path, target: float = None) -> str:
+    """Test (solid) and valid (dashed) ebF1 against wall time, one colour per run."""
+    runs = [Path(r) for r in ([runs] if isinstance(runs, (str, Path)) else runs)]
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot([a for a, *_ in ys], [b for _, b, *_ in ys], marker="o", label="test ebF1")
-    ax.plot([a for a, *_ in ys], [c for _, _, c, _ in ys], marker=".", ls="--", label="valid ebF1")
-    if target:
+    rows = []
+    for k, run in enumerate(runs):
+        ys = _time_curve(run)
+        c = f"C{k}"
+        ax.plot([a for a, *_ in ys], [b for _, b, *_ in ys], marker="o", color=c,
+                label=f"{run.name}: test")
+        ax.plot([a for a, *_ in ys], [v for _, _, v, _ in ys], marker=".", ls="--", color=c,
+                label=f"{run.name}: valid")
+        rows += [f"{run.name} epoch {e + 1}: {a:.1f} min, test ebF1 {b:.4f}, valid {v:.4f} (t={d})"
+                 for e, (a, b, v, d) in enumerate(ys)]
+        if target is not None:
+            hit = next((a for a, b, *_ in ys if b >= target), None)
+            rows.append(f"{run.name}: test ebF1 >= {target} first at "
+                        + (f"{hit:.1f} min" if hit is not None else "never"))
+    if target is not None:
         ax.axhline(target, color="grey", ls=":", label=f"published LaMP {target}")
     ax.set(xlabel="wall time, training + evaluation (minutes)", ylabel="ebF1",
-           title=f"{run.name}: threshold tuned on validation each epoch")
-    ax.legend()
+           title="ebF1 against time (threshold tuned on validation each epoch)")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
-    rows = [f"epoch {k + 1}: {a:.1f} min, test ebF1 {b:.4f}, valid {c:.4f} (t={d})"
-            for k, (a, b, c, d) in enumerate(ys)]
     return "\n".join(rows)
 
 
@@ -195,7 +214,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("what", choices=("label-graph", "attention", "curves"))
     p.add_argument("--config")
-    p.add_argument("--run", type=Path)
+    p.add_argument("--run", type=Path, action="append",
+                   help="a run directory (repeat for curves to overlay several runs)")
     p.add_argument("--data-root")
     p.add_argument("--sample", type=int, default=0)
     p.add_argument("--target", type=float)
@@ -205,7 +225,7 @@ def main(argv=None) -> int:
     if a.what == "label-graph":
         print(label_graph_figure(a.config, a.data_root, a.out))
     elif a.what == "attention":
-        print(attention_figure(a.run, a.data_root, a.sample, a.out))
+        print(attention_figure(a.run[0], a.data_root, a.sample, a.out))
     else:
         print(curves_figure(a.run, a.out, a.target))
     print(f"wrote {a.out}")

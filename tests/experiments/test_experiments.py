@@ -113,3 +113,19 @@ def test_attention_figure_names_sparse_features_by_attribute(tmp_path):
     assert names == [f"f{i}" for i in range(SPARSE_FEATURES)]
     assert figures._feature_names({"name": "bibtex", "kind": "dense"}, str(tmp_path)) is None
     assert figures._feature_names({"name": "other", "kind": "sparse"}, str(tmp_path)) is None
+
+
+def test_time_curves_overlay_runs_and_report_first_hit(runs, tmp_path):
+    out = tmp_path / "c.png"
+    a, b = runs / "prior-seed0", runs / "edgeless-seed0"
+    text = figures.curves_figure([a, b], out, target=0.0)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    curve = figures._time_curve(a)
+    rows = [json.loads(line) for line in (a / "metrics.jsonl").read_text().splitlines()]
+    assert len(curve) == len(rows) == 1
+    minutes = (rows[0]["train_seconds"] + rows[0]["eval_seconds"]) / 60
+    assert curve[0][0] == pytest.approx(minutes, abs=1e-6)
+    assert curve[0][2] == pytest.approx(rows[0]["valid_ebF1"])  # the tuned valid score
+    assert f"{a.name}: test ebF1 >= 0.0 first at {minutes:.1f} min" in text
+    assert f"{b.name}: test ebF1 >= 0.0 first at" in text
+    assert "never" in figures.curves_figure([a], out, target=1.01)
