@@ -38,7 +38,7 @@ if str(REPO) not in sys.path:
 from lamp_pyg.data.prepare import BOS, EOS, PAD  # noqa: E402
 from lamp_pyg.evaluation import headline_report  # noqa: E402
 
-C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 
 
 def load_splits(name: str, data_root: str, overrides: List[str]):

@@ -129,3 +129,36 @@ def test_time_curves_overlay_runs_and_report_first_hit(runs, tmp_path):
     assert f"{a.name}: test ebF1 >= 0.0 first at {minutes:.1f} min" in text
     assert f"{b.name}: test ebF1 >= 0.0 first at" in text
     assert "never" in figures.curves_figure([a], out, target=1.01)
+
+
+def test_grid_runs_skips_resumes_and_reports_failures(dense_cfg, tmp_path):
+    import subprocess
+
+    from tests.training.helpers import subprocess_env
+    cfg = write_config(tmp_path / "tiny.yaml", dense_cfg())
+    runs = tmp_path / "runs"
+    env = {**subprocess_env(), "RUNS": str(runs), "PYTHON": sys.executable}
+
+    def grid(*extra):
+        return subprocess.run(["bash", str(REPO / "experiments" / "grid.sh"), str(cfg), "prior",
+                               "0 1", *extra], env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    r = grid()
+    assert r.returncode == 0, r.stdout + r.stderr
+    done = [runs / f"tiny-prior-seed{s}" for s in (0, 1)]
+    assert all((d / "results.json").is_file() for d in done), r.stdout
+    seeds = [json.loads((d / "results.json").read_text())["seed"] for d in done]
+    assert seeds == [0, 1]
+    mtime = (done[0] / "results.json").stat().st_mtime_ns
+    (done[1] / "results.json").unlink()  # an interrupted run: last.pt but no results
+    r = grid()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"done: {done[0]}" in r.stdout and f"run: {done[1]} --resume" in r.stdout
+    assert (done[0] / "results.json").stat().st_mtime_ns == mtime  # not retrained
+    assert (done[1] / "results.json").is_file()
+    r = subprocess.run(["bash", str(REPO / "experiments" / "grid.sh"), str(cfg), "full", "0",
+                        "--set", "train.no_such_key=1"], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 1 and "FAILED" in r.stdout
+    assert "no_such_key" in (runs / "tiny-full-seed0.log").read_text()
