@@ -115,7 +115,7 @@ def test_config_builds_its_model_without_the_data(path):
     # the minimal check: the model section is a valid LaMP
     LaMPConfig(num_labels=5, vocab_size=10, **asdict(cfg.model)).validate()
     # and with plausible sizes of the data set, on an edgeless label graph
-    lamp_cfg, batch = plausible_model(cfg, path.stem)
+    lamp_cfg, batch = plausible_model(cfg, cfg.data.name)
     L = lamp_cfg.num_labels
     model = LaMP(lamp_cfg, torch.arange(L).repeat(2, 1))
     assert model.config.d_model == cfg.model.d_model
