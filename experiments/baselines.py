@@ -196,20 +196,28 @@ def main(argv=None) -> int:
             print(f"[{name}{' ' + ov[0] if ov else ''}] train {Xtr.shape}, valid {Xv.shape[0]}, "
                   f"test {Xt.shape[0]}, labels {Ytr.shape[1]}", file=sys.stderr)
             row = {"dataset": name, "split": ov[0] if ov else "fixed"}
+            out["results"].append(row)
+
+            def save():  # after every method and MLP seed: a killed run keeps what finished
+                row["seconds"] = round(time.time() - t0, 1)
+                Path(a.out).write_text(json.dumps(out, indent=1))
+                Path(a.out).with_suffix(".md").write_text(render(out))
+
             if "frequency" in methods:
                 row["frequency"] = summary(run_frequency(Ytr, Yv, Yt)["report"])
+                save()
             if "linear" in methods:
                 best = run_linear(Xtr, Ytr, Xv, Yv, Xt, Yt, dense, lambda s: print(s, file=sys.stderr))
                 row["linear"] = {"C": best["C"], **summary(best["report"])}
+                save()
             if "mlp" in methods:
-                runs = [run_mlp(Xtr, Ytr, Xv, Yv, Xt, Yt, dense, s, cfg.model.dropout,
-                                lambda s: print(s, file=sys.stderr)) for s in seeds]
-                row["mlp"] = [{"seed": s, "epoch": r["epoch"], **summary(r["report"])}
-                              for s, r in zip(seeds, runs)]
-            row["seconds"] = round(time.time() - t0, 1)
-            out["results"].append(row)
-            Path(a.out).write_text(json.dumps(out, indent=1))
-    Path(a.out).with_suffix(".md").write_text(render(out))
+                row["mlp"] = []
+                for s in seeds:
+                    r = run_mlp(Xtr, Ytr, Xv, Yv, Xt, Yt, dense, s, cfg.model.dropout,
+                                lambda m: print(m, file=sys.stderr))
+                    row["mlp"].append({"seed": s, "epoch": r["epoch"], **summary(r["report"])})
+                    save()
+            save()
     print(render(out))
     return 0
 
@@ -224,6 +232,8 @@ def render(out) -> str:
             if m not in r:
                 continue
             v = r[m]
+            if isinstance(v, list) and not v:  # MLP started, no seed finished
+                continue
             if isinstance(v, list):
                 arr = {k: np.array([x[k] for x in v]) for k in ("ebF1", "miF1", "maF1", "ACC")}
                 cells = " | ".join(f"{arr[k].mean():.4f} ± {arr[k].std(ddof=1) if len(v) > 1 else 0:.4f}"

@@ -162,3 +162,28 @@ def test_grid_runs_skips_resumes_and_reports_failures(dense_cfg, tmp_path):
                        timeout=300)
     assert r.returncode == 1 and "FAILED" in r.stdout
     assert "no_such_key" in (runs / "tiny-full-seed0.log").read_text()
+
+
+def test_baselines_save_each_finished_method_even_if_a_later_one_dies(tmp_path, monkeypatch):
+    write_dense_data(tmp_path / "data" / "mulan" / "emotions")
+    monkeypatch.setenv("LAMP_PYG_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "b.json"
+    calls = []
+    real_mlp = baselines.run_mlp
+
+    def mlp_dies_on_second_seed(*args, **kw):
+        calls.append(args[7])
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as if the run were killed
+        return real_mlp(*args, **kw)
+
+    monkeypatch.setattr(baselines, "run_mlp", mlp_dies_on_second_seed)
+    with pytest.raises(KeyboardInterrupt):
+        baselines.main(["--data-root", str(tmp_path / "data"), "--datasets", "emotions",
+                        "--seeds", "0,1", "--out", str(out)])
+    row = json.loads(out.read_text())["results"][0]
+    assert row["dataset"] == "emotions" and 0 <= row["frequency"]["ebF1"] <= 1
+    assert row["linear"]["C"] in baselines.C_GRID
+    assert [m["seed"] for m in row["mlp"]] == [0]  # seed 0 kept, seed 1 never finished
+    md = out.with_suffix(".md").read_text()
+    assert "| emotions | fixed | linear |" in md and "seeds [0]" in md
