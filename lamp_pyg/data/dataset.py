@@ -142,7 +142,11 @@ class LaMPDataset(InMemoryDataset):
     # --- InMemoryDataset plumbing: raw files live wherever the user keeps them
     @property
     def raw_dir(self) -> str:
-        return str(self.source) if self.source is not None else self.root
+        # PyG creates raw_dir when raw_file_names is empty: it must be a folder, also when
+        # the source is a single file (SIDER's CSV)
+        if self.source is None:
+            return self.root
+        return str(self.source if self.source.is_dir() else self.source.parent)
 
     @property
     def raw_file_names(self) -> List[str]:

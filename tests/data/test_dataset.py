@@ -46,6 +46,15 @@ def test_reload_uses_cache(tmp_path, toy_registry, monkeypatch):
     assert len(LaMPDataset(str(tmp_path), "toy", "valid")) == 1
 
 
+def test_single_file_source(tmp_path, monkeypatch):
+    # a dataset read from one file (SIDER's CSV): PyG must not try to create a folder there
+    monkeypatch.setitem(dsmod.REGISTRY, "toy", ("toy/toy.csv", lambda path: toy_raw()))
+    f = tmp_path / "toy.csv"
+    f.write_text("unused by the toy reader\n")
+    train = LaMPDataset(str(tmp_path / "cache"), "toy", "train", path=str(f))
+    assert len(train) == 4 and train.raw_dir == str(tmp_path) and f.is_file()
+
+
 def test_resolve_source_errors(tmp_path, monkeypatch):
     monkeypatch.delenv("LAMP_PYG_DATA", raising=False)
     with pytest.raises(ValueError, match="did you mean 'bibtex'"):
@@ -84,3 +93,13 @@ def test_reuters_prepared_keeps_all_topics(tmp_path, data_root):
     assert {l for ls in train.train_labels for l in ls} == set(range(90))
     assert train.meta["stats"]["train"]["max_tokens"] <= 302  # 300 + BOS + EOS
     assert train.model_kwargs()["max_positions"] <= 302
+
+
+def test_sider_prepared(tmp_path, data_root):
+    pytest.importorskip("rdkit", reason="RDKit not installed (pip install rdkit)")
+    if not (data_root / "sider" / "sider.csv").is_file():
+        pytest.skip(f"SIDER not found under {data_root}")
+    splits = {s: LaMPDataset(str(tmp_path), "sider", s, data_root=str(data_root),
+                             options=PrepareOptions(split_seed=1)) for s in ("train", "valid", "test")}
+    assert splits["train"].num_labels == 27
+    assert sum(len(d) for d in splits.values()) == 1427 - sum(splits["train"].meta["skipped"].values())
