@@ -84,16 +84,12 @@ def attention_figure(run: Path, data_root: str, sample: int, out: Path) -> str:
     import torch
     from torch_geometric.loader import DataLoader
 
-    from lamp_pyg.models import LaMP, LaMPConfig
-    from lamp_pyg.training.checkpoint import load_checkpoint
+    from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
     from lamp_pyg.training.config import load_config
     from lamp_pyg.training.loop import load_datasets
     ck = load_checkpoint(run / "best.pt")
     cfg = load_config(run / "config.yaml", [f"data.root={data_root}"])
-    model = LaMP(LaMPConfig(**{**ck["meta"]["model_kwargs"], **ck["config"]["model"]}),
-                 ck["label_graph"]["edge_index"])
-    model.load_state_dict(ck["model"])
-    model.eval()
+    model = model_from_checkpoint(ck)
     test = load_datasets(cfg)["test"]
     batch = next(iter(DataLoader(test[[sample]], batch_size=1)))
     with torch.no_grad():

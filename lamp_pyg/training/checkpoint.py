@@ -49,3 +49,12 @@ def check_compatible(state: Dict[str, Any], config: Dict[str, Any], path: Path) 
                 f"checkpoint {path} was made with a different '{section}' section "
                 f"(differs in: {', '.join(f'{section}.{k}' for k in diff)}): "
                 f"use a new run_dir, or the config it was made with")
+
+
+def model_from_checkpoint(ck: Dict[str, Any]):
+    """The :class:`~lamp_pyg.models.LaMP` stored in a loaded checkpoint, in eval mode."""
+    from lamp_pyg.models import LaMP, LaMPConfig
+    model = LaMP(LaMPConfig(**{**ck["meta"]["model_kwargs"], **ck["config"]["model"]}),
+                 ck["label_graph"]["edge_index"])
+    model.load_state_dict(ck["model"])
+    return model.eval()

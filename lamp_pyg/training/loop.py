@@ -33,7 +33,7 @@ from lamp_pyg.evaluation.thresholds import tune_global
 from lamp_pyg.graphs import LabelGraph
 from lamp_pyg.models import LaMP, LaMPConfig
 from lamp_pyg.training.checkpoint import (CheckpointError, check_compatible, load_checkpoint,
-                                          save_checkpoint)
+                                          model_from_checkpoint, save_checkpoint)
 from lamp_pyg.training.config import Config
 from lamp_pyg.training.configuration import to_dict
 
@@ -382,10 +382,7 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
 def final_report(cfg: Config, run_dir: Path, ds, device, log=print) -> Dict[str, Any]:
     """Headline protocol on the best checkpoint + paper protocol from the history."""
     ck = load_checkpoint(run_dir / "best.pt")
-    graph_state = ck["label_graph"]
-    model = LaMP(LaMPConfig(**{**ck["meta"]["model_kwargs"], **ck["config"]["model"]}),
-                 graph_state["edge_index"]).to(device)
-    model.load_state_dict(ck["model"])
+    model = model_from_checkpoint(ck).to(device)
     t = cfg.train
     Sv, Yv = predict_scores(model, ds["valid"], device, t.precision, t.eval_batch_size)
     St, Yt = predict_scores(model, ds["test"], device, t.precision, t.eval_batch_size)

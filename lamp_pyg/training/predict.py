@@ -18,8 +18,8 @@ from torch_geometric.loader import DataLoader
 
 from lamp_pyg.data.prepare import PrepareOptions, encode_input
 from lamp_pyg.data.sample import make_sample
-from lamp_pyg.models import LaMP, LaMPConfig, sinusoid_table
-from lamp_pyg.training.checkpoint import load_checkpoint
+from lamp_pyg.models import LaMP, sinusoid_table
+from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
 
 
 class Predictor:
@@ -39,9 +39,7 @@ class Predictor:
         """Loads ``best.pt``; uses the threshold tuned on validation for ``metric``
         (default: the run's selection metric; 0.5 if the run never finished)."""
         ck = load_checkpoint(path)
-        cfg = LaMPConfig(**{**ck["meta"]["model_kwargs"], **ck["config"]["model"]})
-        model = LaMP(cfg, ck["label_graph"]["edge_index"])
-        model.load_state_dict(ck["model"])
+        model = model_from_checkpoint(ck)
         metric = metric or ck["config"]["train"]["select_metric"]
         thresholds = ck.get("thresholds", {})
         # mAP and P@k are threshold-free: fall back to the ebF1 threshold, then 0.5

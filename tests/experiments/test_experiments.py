@@ -31,6 +31,7 @@ def _module(name: str):
 summarize = _module("summarize")
 baselines = _module("baselines")
 figures = _module("figures")
+rescore = _module("rescore")
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +188,19 @@ def test_baselines_save_each_finished_method_even_if_a_later_one_dies(tmp_path, 
     assert [m["seed"] for m in row["mlp"]] == [0]  # seed 0 kept, seed 1 never finished
     md = out.with_suffix(".md").read_text()
     assert "| emotions | fixed | linear |" in md and "seeds [0]" in md
+
+
+def test_rescore_global_equals_the_run_and_adds_per_label(runs, tmp_path):
+    out = tmp_path / "r.md"
+    rescore.main([str(runs / "prior-seed0"), str(runs / "prior-seed1"),
+                  "--data-root", str(tmp_path), "--out", str(out)])
+    saved = json.loads((runs / "prior-seed0" / "results.json").read_text())["headline"]
+    r = rescore.rescore(runs / "prior-seed0", str(tmp_path))
+    for m in rescore.METRICS:  # same checkpoint, same data: the global column is results.json
+        assert r[m]["global"] == pytest.approx(saved[m]["test"], abs=1e-9)
+        assert r[m]["per_label"] == pytest.approx(saved[m]["per_label"]["test"], abs=1e-9) \
+            if "per_label" in saved[m] else 0.0 <= r[m]["per_label"] <= 1.0
+    text = out.read_text()
+    assert "| prior-seed0 |" in text and "| mean ± std |" in text
+    with pytest.raises(SystemExit):  # unfinished run: no best.pt
+        rescore.main([str(runs / "prior-seed2"), "--data-root", str(tmp_path)])

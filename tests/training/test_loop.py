@@ -18,7 +18,7 @@ from lamp_pyg.data import dataset as dataset_module
 from lamp_pyg.evaluation import binarize, example_f1
 from lamp_pyg.models import LaMP, LaMPConfig
 from lamp_pyg.training import loop
-from lamp_pyg.training.checkpoint import CheckpointError, load_checkpoint
+from lamp_pyg.training.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from lamp_pyg.training.config import METRICS, load_config
 from lamp_pyg.training.configuration import to_dict
 from lamp_pyg.training.loop import TrainingError, load_datasets, predict_scores, train
@@ -35,13 +35,6 @@ def quiet(*args):
 def run(cfg_dict, tmp_path, name="run", resume=False, **kw):
     cfg = load_config(write_config(tmp_path / f"{name}.yaml", cfg_dict))
     return train(cfg, tmp_path / name, resume=resume, log=kw.pop("log", quiet), **kw)
-
-
-def model_from(ck) -> LaMP:
-    model = LaMP(LaMPConfig(**{**ck["meta"]["model_kwargs"], **ck["config"]["model"]}),
-                 ck["label_graph"]["edge_index"])
-    model.load_state_dict(ck["model"])
-    return model.eval()
 
 
 def assert_same_run(run_dir, ref_dir, tol=1e-6):
@@ -113,7 +106,7 @@ def test_best_checkpoint_holds_thresholds_and_reproduces_the_headline(text_run):
     # the stored weights + stored threshold give the reported test ebF1
     cfg = load_config(d / "config.yaml")
     test = load_datasets(cfg)["test"]
-    S, Y = predict_scores(model_from(best), DataLoader(test, batch_size=64), torch.device("cpu"))
+    S, Y = predict_scores(model_from_checkpoint(best), DataLoader(test, batch_size=64), torch.device("cpu"))
     assert example_f1(Y, binarize(S, best["thresholds"]["ebF1"])) == pytest.approx(
         rep["headline"]["ebF1"]["test"], abs=1e-6)
 
@@ -291,7 +284,7 @@ def test_scores_from_a_dataset_come_back_in_dataset_order(text_cfg, text_run):
     lengths = loop.token_counts(test)
     assert len(lengths) == len(test) and lengths[0] == test[0]["token"].num_nodes
     assert not np.all(np.diff(lengths) >= 0)  # not already sorted: the test can fail
-    model = model_from(load_checkpoint(text_run["run_dir"] / "best.pt"))
+    model = model_from_checkpoint(load_checkpoint(text_run["run_dir"] / "best.pt"))
     S1, Y1 = predict_scores(model, test, torch.device("cpu"), batch_size=16)
     S2, Y2 = predict_scores(model, DataLoader(test, batch_size=16), torch.device("cpu"))
     np.testing.assert_allclose(S1, S2, atol=1e-5)
@@ -373,7 +366,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, dense_cfg, 
     ck = load_checkpoint(run_dir / "last.pt")
     state = ck["train_state"]
     assert (state["epoch"], state["step"], len(state["history"])) == (1, 0, 1)
-    model = model_from(ck)  # loads, and holds no NaN
+    model = model_from_checkpoint(ck)  # loads, and holds no NaN
     assert all(torch.isfinite(p).all() for p in model.state_dict().values())
     assert load_checkpoint(run_dir / "best.pt")["train_state"]["epoch"] == 1
     assert [r["epoch"] for r in read_metrics(run_dir)] == [1]
