@@ -95,7 +95,7 @@ def resolve_source(name: str, path: Optional[str] = None,
         if not root or not sub:
             raise FileNotFoundError(
                 f"dataset {name!r} reads files you download: set data.path to them"
-                + (f", or data.root (or ${ENV_DATA}) to the folder holding {sub}/" if sub else ""))
+                + (f", or data.root (or ${ENV_DATA}) to the folder that contains {sub}" if sub else ""))
         p = Path(root).expanduser() / sub
     if not p.exists():
         raise FileNotFoundError(f"dataset {name!r}: {p} does not exist (set data.path, "

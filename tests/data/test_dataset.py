@@ -61,6 +61,8 @@ def test_resolve_source_errors(tmp_path, monkeypatch):
         resolve_source("bibtx")
     with pytest.raises(FileNotFoundError, match="set data.path"):
         resolve_source("bibtex")
+    with pytest.raises(FileNotFoundError, match=r"folder that contains sider/sider\.csv$"):
+        resolve_source("sider")  # a file, not a folder: no trailing slash
     with pytest.raises(FileNotFoundError, match="does not exist"):
         resolve_source("bibtex", data_root=str(tmp_path))
     monkeypatch.setenv("LAMP_PYG_DATA", str(tmp_path))
