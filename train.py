@@ -32,6 +32,9 @@ def main(argv=None) -> int:
                    help="with --predict: a raw input (text line, or comma-separated feature "
                         "values, or 'idx:val idx:val' pairs); repeatable; '-' reads stdin lines")
     p.add_argument("--top", type=int, default=10, help="with --predict: show at most this many labels")
+    p.add_argument("--at-least-one", action="store_true",
+                   help="with --predict: give the most likely label when none clears the threshold "
+                        "(needs a run trained with eval.at_least_one=true)")
     args = p.parse_args(argv)
 
     # imports after argparse so --help is instant
@@ -75,7 +78,7 @@ def _train(args) -> int:
 def _predict(args) -> int:
     from lamp_pyg.training.predict import Predictor
 
-    pred = Predictor.from_checkpoint(args.predict)
+    pred = Predictor.from_checkpoint(args.predict, at_least_one=args.at_least_one)
     inputs = []
     for x in args.input or ["-"]:
         inputs += [l.rstrip("\n") for l in sys.stdin] if x == "-" else [x]

@@ -104,18 +104,28 @@ def _as_threshold(threshold, num_labels: int) -> Union[float, np.ndarray]:
     return t[None, :]
 
 
-def binarize(S: ArrayLike, threshold) -> np.ndarray:
+def binarize(S: ArrayLike, threshold, at_least_one: bool = False) -> np.ndarray:
     """Thresholds scores: ``Yhat = [S >= t]``.
+
+    With ``at_least_one`` (a decoding rule beyond the LaMP paper, for data where
+    every sample has a label, such as Reuters), a sample with no score above its
+    threshold predicts its top-scoring label instead of nothing:
+    ``Yhat_i = {argmax_l S_il}`` when ``[S_i >= t]`` is empty (first maximum on ties).
 
     Args:
         S: scores ``[N, L]``.
         threshold: one float for all labels, or a per-label array ``[L]``.
+        at_least_one: apply the rule above.
 
     Returns:
         bool array ``[N, L]``.
     """
     S = _as_scores(S)
-    return S >= _as_threshold(threshold, S.shape[1])
+    P = S >= _as_threshold(threshold, S.shape[1])
+    if at_least_one and S.shape[1] > 0:
+        empty = np.flatnonzero(~P.any(axis=1))
+        P[empty, S[empty].argmax(axis=1)] = True
+    return P
 
 
 # --------------------------------------------------------------------------- counts -> metrics
@@ -451,16 +461,19 @@ def _ranking(Y: np.ndarray, S: np.ndarray, ks: Sequence[int]) -> Dict[str, float
     return out
 
 
-def compute_metrics(Y: ArrayLike, S: ArrayLike, threshold, ks: Sequence[int] = DEFAULT_KS) -> Dict[str, float]:
+def compute_metrics(
+    Y: ArrayLike, S: ArrayLike, threshold, ks: Sequence[int] = DEFAULT_KS, at_least_one: bool = False
+) -> Dict[str, float]:
     """Every metric of one prediction.
 
-    Thresholded metrics use ``Yhat = [S >= threshold]``; mAP and P@k use ``S``.
+    Thresholded metrics use ``Yhat = binarize(S, threshold, at_least_one)``; mAP and P@k use ``S``.
 
     Args:
         Y: true multi-hot ``[N, L]``.
         S: scores ``[N, L]``.
         threshold: float, or per-label array ``[L]``.
         ks: the k of P@k (only those with ``k <= L`` are reported).
+        at_least_one: the "at least one label" rule of :func:`binarize`.
 
     Returns:
         dict with keys ``'ACC', 'HA', 'ebF1', 'miF1', 'maF1', 'mAP', 'P@1', 'P@3', 'P@5'``
@@ -469,7 +482,7 @@ def compute_metrics(Y: ArrayLike, S: ArrayLike, threshold, ks: Sequence[int] = D
     Y = _as_binary(Y, "Y")
     S = _as_scores(S)
     _same_shape(Y, S, "S")
-    P = S >= _as_threshold(threshold, S.shape[1])
+    P = binarize(S, threshold, at_least_one)
     out = {m: float(v[0]) for m, v in _metrics_from_counts(*_binary_counts(Y, P)).items()}
     out.update(_ranking(Y, S, ks))
     return out

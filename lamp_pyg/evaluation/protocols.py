@@ -30,6 +30,7 @@ from .metrics import (
     _binary_counts,
     _metrics_from_counts,
     _same_shape,
+    binarize,
     ranking_metrics,
 )
 from .thresholds import PAPER_GRID, as_grid, best_index, metric_vs_threshold, tune_per_label
@@ -53,8 +54,8 @@ def _metric_order(names: Iterable[str]) -> List[str]:
     return first + pk + rest
 
 
-def _thresholded_at(Y: np.ndarray, S: np.ndarray, threshold) -> Dict[str, float]:
-    P = S >= threshold
+def _thresholded_at(Y: np.ndarray, S: np.ndarray, threshold, at_least_one: bool = False) -> Dict[str, float]:
+    P = binarize(S, threshold, at_least_one)
     return {m: float(v[0]) for m, v in _metrics_from_counts(*_binary_counts(Y, P)).items()}
 
 
@@ -66,6 +67,7 @@ def headline_report(
     per_label: bool = False,
     grid: Iterable[float] = PAPER_GRID,
     ks: Sequence[int] = DEFAULT_KS,
+    at_least_one: bool = False,
 ) -> Dict[str, Dict[str, Any]]:
     """Headline numbers of one checkpoint: thresholds tuned on validation, applied to test.
 
@@ -78,18 +80,26 @@ def headline_report(
     :func:`~lamp_pyg.evaluation.thresholds.tune_per_label` (each label's F1; labels
     without validation positives fall back to ``t_m``) and applied to test.
 
+    With ``at_least_one=True``, the "at least one label" decoding rule of
+    :func:`~lamp_pyg.evaluation.metrics.binarize` (an empty prediction becomes the
+    top-scoring label) is reported beside the plain rule, with its own global
+    threshold tuned on validation under that rule.
+
     Args:
         Yv, Sv: validation truth and scores ``[Nv, L]``.
         Yt, St: test truth and scores ``[Nt, L]``.
         per_label: also report the per-label-threshold variant.
         grid: threshold grid.
         ks: the k of P@k (only those with ``k <= L``).
+        at_least_one: also report the "at least one label" variant.
 
     Returns:
         ``{metric: {'threshold': float | None, 'valid': float, 'test': float}}`` in
         report order (threshold None for mAP and P@k). With ``per_label=True``,
         thresholded metrics also have ``'per_label': {'thresholds': float64 [L],
-        'fallback': float, 'valid': float, 'test': float}``.
+        'fallback': float, 'valid': float, 'test': float}``. With
+        ``at_least_one=True``, they also have ``'at_least_one': {'threshold': float,
+        'valid': float, 'test': float}``.
     """
     Yv = _as_binary(Yv, "Yv")
     Sv = _as_scores(Sv, "Sv")
@@ -108,6 +118,9 @@ def headline_report(
         # labels without validation positives, recognisable by their nan F1) does.
         label_t, label_f1 = tune_per_label(Yv, Sv, g, fallback=float(g[0]))
         tuned = ~np.isnan(label_f1)
+    if at_least_one:
+        valid_one = metric_vs_threshold(Yv, Sv, THRESHOLD_METRICS, g, at_least_one=True)
+        test_one = metric_vs_threshold(Yt, St, THRESHOLD_METRICS, g, at_least_one=True)
     for m in THRESHOLD_METRICS:
         j = best_index(valid_table[m])
         entry: Dict[str, Any] = {
@@ -116,12 +129,19 @@ def headline_report(
             "test": float(test_table[m][j]),
         }
         if per_label:
-            t_vec = np.where(tuned, label_t, float(g[j]))[None, :]
+            t_vec = np.where(tuned, label_t, float(g[j]))  # [L]
             entry["per_label"] = {
-                "thresholds": t_vec[0].copy(),
+                "thresholds": t_vec.copy(),
                 "fallback": float(g[j]),
                 "valid": _thresholded_at(Yv, Sv, t_vec)[m],
                 "test": _thresholded_at(Yt, St, t_vec)[m],
+            }
+        if at_least_one:
+            k = best_index(valid_one[m])
+            entry["at_least_one"] = {
+                "threshold": float(g[k]),
+                "valid": float(valid_one[m][k]),
+                "test": float(test_one[m][k]),
             }
         report[m] = entry
     rv = ranking_metrics(Yv, Sv, ks)
@@ -269,16 +289,20 @@ def format_table(report: Mapping[str, Mapping[str, Any]], title: Optional[str] =
 
     Returns:
         multi-line string: title, header, one row per metric (``-`` for no
-        threshold, ``nan`` for undefined values, ``per-label`` columns if present).
+        threshold, ``nan`` for undefined values, ``per-label`` and ``>=1 label``
+        columns if present).
     """
     metrics = list(report)
     is_paper = any("epoch" in report[m] for m in metrics)
     has_pl = any("per_label" in report[m] for m in metrics)
+    has_one = any("at_least_one" in report[m] for m in metrics)
     if title is None:
         title = PAPER_TITLE if is_paper else HEADLINE_TITLE
     header = ["metric"] + (["epoch"] if is_paper else []) + ["threshold", "valid", "test"]
     if has_pl:
         header += ["valid (per-label t)", "test (per-label t)"]
+    if has_one:
+        header += ["threshold (>=1 label)", "valid (>=1 label)", "test (>=1 label)"]
     rows = [header]
     for m in metrics:
         e = report[m]
@@ -288,6 +312,10 @@ def format_table(report: Mapping[str, Mapping[str, Any]], title: Optional[str] =
         if has_pl:
             pl = e.get("per_label")
             row += [_fmt(pl["valid"], digits), _fmt(pl["test"], digits)] if pl else ["-", "-"]
+        if has_one:
+            one = e.get("at_least_one")
+            row += ([f"{float(one['threshold']):g}", _fmt(one["valid"], digits), _fmt(one["test"], digits)]
+                    if one else ["-", "-", "-"])
         rows.append(row)
     widths = [max(len(r[c]) for r in rows) for c in range(len(header))]
     lines = [title]

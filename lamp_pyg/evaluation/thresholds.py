@@ -28,6 +28,7 @@ from .metrics import (
     _as_binary,
     _as_scores,
     _metrics_from_counts,
+    binarize,
     _same_shape,
     _safe_ratio,
 )
@@ -69,8 +70,11 @@ def best_index(values: ArrayLike) -> int:
     return int(np.argmax(np.where(np.isnan(v), -np.inf, v)))
 
 
-def _grid_counts(Y: np.ndarray, S: np.ndarray, grid: np.ndarray):
+def _grid_counts(Y: np.ndarray, S: np.ndarray, grid: np.ndarray, at_least_one: bool = False):
     """Counts at every grid threshold.
+
+    With ``at_least_one``, a sample with no score ``>= grid[j]`` predicts its
+    top-scoring label at that threshold (see :func:`~lamp_pyg.evaluation.metrics.binarize`).
 
     Returns:
         (true_s [N], pred_s [N, G], tp_s [N, G], true_l [L], pred_l [L, G], tp_l [L, G])
@@ -93,6 +97,20 @@ def _grid_counts(Y: np.ndarray, S: np.ndarray, grid: np.ndarray):
     tp_s = cumulative(np.bincount(row_keys[Y], minlength=n * nb), n)
     pred_l = cumulative(np.bincount(col_keys.ravel(), minlength=num_labels * nb), num_labels)
     tp_l = cumulative(np.bincount(col_keys[Y], minlength=num_labels * nb), num_labels)
+    if at_least_one and n > 0:
+        top = S.argmax(axis=1)  # [N] first maximum, as in binarize
+        hit = Y[np.arange(n), top].astype(np.int64)  # [N] is the top label true?
+        # Sample i is empty at threshold j  <=>  max_l S[i, l] < grid[j]  <=>  top_bin[i] <= j.
+        top_bin = bins[np.arange(n), top]  # [N] in 0..G
+        empty = np.arange(g)[None, :] >= top_bin[:, None]  # [N, G]
+        pred_s = pred_s + empty
+        tp_s = tp_s + empty * hit[:, None]
+        # Per label: samples whose fallback is this label, counted at every j >= their bin.
+        keys = top * nb + top_bin
+        pred_l = pred_l + np.cumsum(np.bincount(keys, minlength=num_labels * nb).reshape(num_labels, nb), axis=1)[:, :g]
+        tp_l = tp_l + np.cumsum(
+            np.bincount(keys, weights=hit, minlength=num_labels * nb).reshape(num_labels, nb), axis=1
+        )[:, :g].astype(np.int64)
     return Y.sum(axis=1), pred_s, tp_s, Y.sum(axis=0), pred_l, tp_l
 
 
@@ -101,6 +119,7 @@ def metric_vs_threshold(
     S: ArrayLike,
     metrics: Sequence[str] = THRESHOLD_METRICS,
     grid: Iterable[float] = PAPER_GRID,
+    at_least_one: bool = False,
 ) -> Dict[str, np.ndarray]:
     """Thresholded metrics at every grid threshold (a table for plotting or tuning).
 
@@ -109,10 +128,12 @@ def metric_vs_threshold(
         S: scores ``[N, L]``.
         metrics: names among ``('ACC', 'HA', 'ebF1', 'miF1', 'maF1')``.
         grid: thresholds (sorted ascending in the output).
+        at_least_one: decode with the "at least one label" rule (see
+            :func:`~lamp_pyg.evaluation.metrics.binarize`).
 
     Returns:
         ``{'threshold': float64 [G] ascending, metric: float64 [G], ...}``; entry
-        ``j`` of a metric equals ``compute_metrics(Y, S, threshold[j])[metric]``.
+        ``j`` of a metric equals ``compute_metrics(Y, S, threshold[j], at_least_one=at_least_one)[metric]``.
     """
     Y = _as_binary(Y, "Y")
     S = _as_scores(S)
@@ -123,7 +144,7 @@ def metric_vs_threshold(
         if m not in THRESHOLD_METRICS:
             raise ValueError(f"{m!r} is not a thresholded metric; expected one of {THRESHOLD_METRICS}")
     table = {"threshold": g}
-    table.update(_metrics_from_counts(*_grid_counts(Y, S, g), metrics=metrics))
+    table.update(_metrics_from_counts(*_grid_counts(Y, S, g, at_least_one), metrics=metrics))
     return table
 
 
@@ -132,6 +153,7 @@ def tune_global(
     S: ArrayLike,
     metric: MetricArg,
     grid: Iterable[float] = PAPER_GRID,
+    at_least_one: bool = False,
 ) -> Tuple[float, float, Dict[float, float]]:
     """One global threshold maximising a metric on (validation) data.
 
@@ -144,6 +166,7 @@ def tune_global(
         metric: a name among ``('ACC', 'HA', 'ebF1', 'miF1', 'maF1')``, or a
             callable ``f(Y_bool [N, L], Yhat_bool [N, L]) -> float``.
         grid: candidate thresholds.
+        at_least_one: tune for the "at least one label" decoding rule.
 
     Returns:
         ``(best_threshold, best_value, curve)`` with ``curve`` a dict
@@ -154,9 +177,9 @@ def tune_global(
         Yb = _as_binary(Y, "Y")
         Sf = _as_scores(S)
         _same_shape(Yb, Sf, "S")
-        values = np.array([float(metric(Yb, Sf >= t)) for t in g], dtype=np.float64)
+        values = np.array([float(metric(Yb, binarize(Sf, t, at_least_one))) for t in g], dtype=np.float64)
     else:
-        values = metric_vs_threshold(Y, S, [metric], g)[metric]
+        values = metric_vs_threshold(Y, S, [metric], g, at_least_one)[metric]
     j = best_index(values)
     curve = {float(t): float(v) for t, v in zip(g, values)}
     return float(g[j]), float(values[j]), curve

@@ -116,6 +116,7 @@ class EvalConfig:
     """Threshold tuning and outputs."""
 
     per_label_thresholds: bool = False  # also tune one threshold per label on validation
+    at_least_one: bool = False  # also report "predict the top label when none clears the threshold"
     plots: bool = True
 
 

@@ -386,13 +386,17 @@ def final_report(cfg: Config, run_dir: Path, ds, device, log=print) -> Dict[str,
     t = cfg.train
     Sv, Yv = predict_scores(model, ds["valid"], device, t.precision, t.eval_batch_size)
     St, Yt = predict_scores(model, ds["test"], device, t.precision, t.eval_batch_size)
-    headline = headline_report(Yv, Sv, Yt, St, per_label=cfg.eval.per_label_thresholds)
+    headline = headline_report(Yv, Sv, Yt, St, per_label=cfg.eval.per_label_thresholds,
+                               at_least_one=cfg.eval.at_least_one)
     history = load_checkpoint(run_dir / "last.pt")["train_state"]["history"]
     paper = paper_protocol([h["record"] for h in history])
     thresholds = {m: r["threshold"] for m, r in headline.items()
                   if isinstance(r, dict) and r.get("threshold") is not None}
     # store the tuned thresholds with the checkpoint they belong to
     ck["thresholds"] = thresholds
+    if cfg.eval.at_least_one:
+        ck["thresholds_at_least_one"] = {m: r["at_least_one"]["threshold"] for m, r in headline.items()
+                                         if isinstance(r, dict) and "at_least_one" in r}
     save_checkpoint(ck, run_dir / "best.pt")
     report = {"dataset": cfg.data.name, "graph": cfg.graph.kind, "seed": t.seed,
               "best_epoch": ck["train_state"]["best"]["epoch"], "epochs": len(history),

@@ -6,7 +6,9 @@
 Inputs are encoded by the same code as the training data
 (:func:`lamp_pyg.data.prepare.encode_input`) with the stored vocabulary, feature
 standardisation and options; labels are those whose probability clears the
-threshold tuned on validation (stored in the checkpoint).
+threshold tuned on validation (stored in the checkpoint). With ``at_least_one=True``
+(for runs trained with ``eval.at_least_one: true``), an input with no label above
+the threshold gets its most likely label.
 """
 from __future__ import annotations
 
@@ -18,12 +20,14 @@ from torch_geometric.loader import DataLoader
 
 from lamp_pyg.data.prepare import PrepareOptions, encode_input
 from lamp_pyg.data.sample import make_sample
+from lamp_pyg.evaluation.metrics import binarize
 from lamp_pyg.models import LaMP, sinusoid_table
 from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
 
 
 class Predictor:
-    def __init__(self, model: LaMP, meta: dict, threshold: Union[float, np.ndarray]):
+    def __init__(self, model: LaMP, meta: dict, threshold: Union[float, np.ndarray],
+                 at_least_one: bool = False):
         self.model = model.eval()
         self.meta = meta
         self.kind = meta["kind"]
@@ -31,20 +35,29 @@ class Predictor:
         self.tok2id = {t: i for i, t in enumerate(meta["vocab"])}
         self.label_names = meta["label_names"]
         self.threshold = threshold
+        self.at_least_one = at_least_one
         self.mean = None if meta["feature_mean"] is None else np.asarray(meta["feature_mean"])
         self.std = None if meta["feature_std"] is None else np.asarray(meta["feature_std"])
 
     @classmethod
-    def from_checkpoint(cls, path, metric: Optional[str] = None) -> "Predictor":
+    def from_checkpoint(cls, path, metric: Optional[str] = None, at_least_one: bool = False) -> "Predictor":
         """Loads ``best.pt``; uses the threshold tuned on validation for ``metric``
-        (default: the run's selection metric; 0.5 if the run never finished)."""
+        (default: the run's selection metric; 0.5 if the run never finished).
+
+        With ``at_least_one``, uses the threshold tuned under the "at least one
+        label" rule; the run must have been trained with ``eval.at_least_one: true``.
+        """
         ck = load_checkpoint(path)
         model = model_from_checkpoint(ck)
         metric = metric or ck["config"]["train"]["select_metric"]
-        thresholds = ck.get("thresholds", {})
+        key = "thresholds_at_least_one" if at_least_one else "thresholds"
+        if at_least_one and key not in ck:
+            raise ValueError(f"{path}: no thresholds tuned for at_least_one; train with "
+                             "--set eval.at_least_one=true")
+        thresholds = ck.get(key, {})
         # mAP and P@k are threshold-free: fall back to the ebF1 threshold, then 0.5
         thr = thresholds.get(metric, thresholds.get("ebF1", 0.5))
-        return cls(model, ck["meta"], thr)
+        return cls(model, ck["meta"], thr, at_least_one)
 
     def parse(self, text: str):
         """A raw input line -> the reader's input form for this dataset kind."""
@@ -101,8 +114,9 @@ class Predictor:
                 self.model.readout.device)
 
     def predict(self, inputs: Sequence) -> List[List[Tuple[str, float]]]:
-        """Per input: ``(label name, probability)`` above the threshold, most likely first."""
+        """Per input: ``(label name, probability)`` above the threshold, most likely first
+        (with ``at_least_one``, the most likely label when none is above it)."""
         P = self.predict_proba(inputs)
-        keep = P >= np.asarray(self.threshold)
+        keep = binarize(P, self.threshold, self.at_least_one) if len(P) else P.astype(bool)
         return [[(self.label_names[j], float(P[i, j])) for j in np.argsort(-P[i]) if keep[i, j]]
                 for i in range(len(P))]

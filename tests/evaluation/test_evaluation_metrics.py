@@ -317,3 +317,24 @@ def test_bad_k_raises():
             precision_at_k(Y, S, k)
 
 
+
+
+def test_at_least_one_fills_only_empty_rows_with_the_top_label():
+    S = np.array([[0.2, 0.7, 0.1],   # has a label: unchanged
+                  [0.3, 0.1, 0.4],   # empty at 0.5: top label 2
+                  [0.2, 0.2, 0.1],   # empty, tie: the first maximum (label 0)
+                  [0.9, 0.8, 0.6]])
+    P = binarize(S, 0.5, at_least_one=True)
+    assert P.tolist() == [[False, True, False], [False, False, True],
+                          [True, False, False], [True, True, True]]
+    assert np.array_equal(binarize(S, 0.5), S >= 0.5)  # off by default
+    # per-label thresholds: emptiness is judged against each label's own threshold
+    P = binarize(S, np.array([0.25, 0.9, 0.9]), at_least_one=True)
+    assert P.tolist() == [[False, True, False], [True, False, False],
+                          [True, False, False], [True, False, False]]
+    Y = np.array([[0, 1, 0], [0, 0, 1], [0, 1, 0], [1, 1, 1]])
+    plain, one = compute_metrics(Y, S, 0.5), compute_metrics(Y, S, 0.5, at_least_one=True)
+    # rows 1 and 2 go from 0 to 1 and 0 (F1 of {2} vs {2}; {0} vs {1})
+    assert plain["ebF1"] == pytest.approx((1 + 0 + 0 + 1) / 4)
+    assert one["ebF1"] == pytest.approx((1 + 1 + 0 + 1) / 4)
+    assert one["mAP"] == plain["mAP"]  # ranking metrics do not depend on the rule

@@ -216,3 +216,24 @@ def test_format_table_headline_with_per_label():
                    f"{report['ebF1']['test']:.3f}", f"{pl['valid']:.3f}", f"{pl['test']:.3f}"]
     assert lines[3 + 5].split()[-2:] == ["-", "-"]  # mAP has no per-label variant
     assert format_table(report, title="bibtex").splitlines()[0] == "bibtex"
+
+
+def test_headline_at_least_one_variant():
+    Yv, Sv = split_case(2, num_labels=10, density=0.1)
+    Yt, St = split_case(3, n=80, num_labels=10, density=0.1)
+    plain = headline_report(Yv, Sv, Yt, St)
+    report = headline_report(Yv, Sv, Yt, St, at_least_one=True)
+    for m in THRESHOLD_METRICS:
+        one = report[m]["at_least_one"]
+        t, v, _ = tune_global(Yv, Sv, m, at_least_one=True)
+        assert one["threshold"] == t and one["valid"] == v
+        assert one["test"] == compute_metrics(Yt, St, t, at_least_one=True)[m]
+        # the plain entry is unchanged by asking for the variant
+        assert {k: report[m][k] for k in ("threshold", "valid", "test")} == plain[m]
+    assert "at_least_one" not in report["mAP"]
+    lines = format_table(report, digits=3).splitlines()
+    assert ">=1 label" in lines[1]
+    row = lines[3 + 2].split()  # ebF1
+    one = report["ebF1"]["at_least_one"]
+    assert row[-3:] == [f"{one['threshold']:g}", f"{one['valid']:.3f}", f"{one['test']:.3f}"]
+    assert lines[3 + 5].split()[-3:] == ["-", "-", "-"]  # mAP

@@ -8,6 +8,7 @@ import sklearn.metrics as skm
 from lamp_pyg.evaluation import (
     PAPER_GRID,
     THRESHOLD_METRICS,
+    binarize,
     compute_metrics,
     metric_vs_threshold,
     tune_global,
@@ -158,3 +159,42 @@ def test_tune_per_label_matches_brute_force_sklearn():
         best = max(vals)
         assert f1[label] == pytest.approx(best, rel=1e-12)
         assert thresholds[label] == next(t for t, x in zip(PAPER_GRID, vals) if x >= best - 1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_at_least_one_table_equals_direct_binarisation(seed):
+    Y, S = random_case(seed, density=0.1)
+    S[:5] = 0.0  # rows empty at every threshold: the top label is the first (tie)
+    S[5:10] = np.round(S[5:10] * 0.2, 2)  # rows that empty out part-way along the grid
+    for scores in (S, S.astype(np.float32)):
+        table = metric_vs_threshold(Y, scores, at_least_one=True)
+        for j, t in enumerate(PAPER_GRID):
+            P = binarize(scores, t, at_least_one=True)
+            assert P.any(axis=1).all()
+            direct = compute_metrics(Y, scores, t, at_least_one=True)
+            for m in THRESHOLD_METRICS:
+                a, b = table[m][j], direct[m]
+                assert (np.isnan(a) and np.isnan(b)) or a == b, (m, t, a, b)
+                assert a == pytest.approx(sk_metric(m, Y, P), nan_ok=True), (m, t)
+
+
+def test_at_least_one_changes_the_table_only_where_rows_are_empty():
+    Y, S = random_case(4, density=0.1)
+    plain, one = metric_vs_threshold(Y, S), metric_vs_threshold(Y, S, at_least_one=True)
+    never_empty = np.array([(S >= t).any(axis=1).all() for t in PAPER_GRID])
+    assert never_empty.any() and (~never_empty).any()  # the case covers both
+    for m in THRESHOLD_METRICS:
+        assert np.array_equal(plain[m][never_empty], one[m][never_empty])
+        assert not np.array_equal(plain[m][~never_empty], one[m][~never_empty])
+
+
+def test_tune_global_at_least_one_matches_brute_force():
+    Y, S = random_case(5, density=0.1)
+    for metric in ("ebF1", "miF1"):
+        values = [sk_metric(metric, Y, binarize(S, t, at_least_one=True)) for t in PAPER_GRID]
+        t, v, _ = tune_global(Y, S, metric, at_least_one=True)
+        assert v == pytest.approx(max(values))
+        assert t == PAPER_GRID[int(np.argmax(values))]
+        # the callable path applies the rule too
+        f = lambda Yb, Pb, m=metric: sk_metric(m, Yb, Pb)  # noqa: E731
+        assert tune_global(Y, S, f, at_least_one=True)[0] == t

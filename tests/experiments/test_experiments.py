@@ -188,6 +188,7 @@ def test_baselines_save_each_finished_method_even_if_a_later_one_dies(tmp_path, 
     assert [m["seed"] for m in row["mlp"]] == [0]  # seed 0 kept, seed 1 never finished
     md = out.with_suffix(".md").read_text()
     assert "| emotions | fixed | linear |" in md and "seeds [0]" in md
+    assert 0 <= row["linear"]["ebF1>=1"] <= 1 and "ebF1 >=1" in md
 
 
 def test_rescore_global_equals_the_run_and_adds_per_label(runs, tmp_path):
@@ -200,7 +201,8 @@ def test_rescore_global_equals_the_run_and_adds_per_label(runs, tmp_path):
         assert r[m]["global"] == pytest.approx(saved[m]["test"], abs=1e-9)
         assert r[m]["per_label"] == pytest.approx(saved[m]["per_label"]["test"], abs=1e-9) \
             if "per_label" in saved[m] else 0.0 <= r[m]["per_label"] <= 1.0
+        assert 0.0 <= r[m]["at_least_one"] <= 1.0
     text = out.read_text()
-    assert "| prior-seed0 |" in text and "| mean ± std |" in text
+    assert "| prior-seed0 |" in text and "| mean ± std |" in text and "ebF1 >=1 label" in text
     with pytest.raises(SystemExit):  # unfinished run: no best.pt
         rescore.main([str(runs / "prior-seed2"), "--data-root", str(tmp_path)])

@@ -204,3 +204,36 @@ def test_cli_predict_bad_dense_input_exits_2(dense_run, capsys, values, message)
     err = capsys.readouterr().err
     assert rc == 2
     assert message in err and "Traceback" not in err
+
+
+def test_at_least_one_thresholds_are_stored_and_used(text_run, text_data, tmp_path):
+    from lamp_pyg.training.loop import final_report
+    from tests.training.helpers import copy_run
+    with pytest.raises(ValueError, match="eval.at_least_one"):  # never tuned for the rule
+        Predictor.from_checkpoint(text_run["run_dir"] / "best.pt", at_least_one=True)
+    run_dir = copy_run(text_run, tmp_path / "run")
+    cfg = load_config(text_run["config"], ["eval.at_least_one=true"])
+    report = final_report(cfg, run_dir, load_datasets(cfg), torch.device("cpu"), log=lambda *a: None)
+    plain = read_results(text_run["run_dir"])["headline"]
+    one = report["headline"]["ebF1"]["at_least_one"]
+    assert report["headline"]["ebF1"]["test"] == pytest.approx(plain["ebF1"]["test"])
+    assert read_results(run_dir)["headline"]["ebF1"]["at_least_one"]["threshold"] == one["threshold"]
+    assert ">=1 label" in (run_dir / "results.txt").read_text()
+    assert load_checkpoint(run_dir / "best.pt")["thresholds_at_least_one"]["ebF1"] == one["threshold"]
+    pred = Predictor.from_checkpoint(run_dir / "best.pt", at_least_one=True)
+    assert pred.threshold == one["threshold"]
+    lines = raw_test_lines(text_data, 40)
+    P = pred.predict_proba(lines)
+    results = pred.predict(lines)
+    assert all(results)  # every input gets a label
+    for p, res in zip(P, results):
+        above = {pred.label_names[j] for j in np.flatnonzero(p >= pred.threshold)}
+        names = {name for name, _ in res}
+        assert names == (above or {pred.label_names[int(np.argmax(p))]})
+    # a high threshold empties rows: the rule fills them, the plain predictor does not
+    pred.threshold = 1.01
+    assert all(len(r) == 1 for r in pred.predict(lines))
+    pred.at_least_one = False
+    assert not any(pred.predict(lines))
+    rc = cli().main(["--predict", str(run_dir / "best.pt"), "--at-least-one", "--input", lines[0]])
+    assert rc == 0
