@@ -38,7 +38,7 @@ if str(REPO) not in sys.path:
 from lamp_pyg.data.prepare import BOS, EOS, PAD  # noqa: E402
 from lamp_pyg.evaluation import headline_report  # noqa: E402
 
-# Reuters picked C=100 and yeast C=0.01 on the first grid (0.01..100), then reuters C=1000
+# Reuters picked C=100 and yeast C=0.01 on an earlier grid (0.01..100), then reuters C=1000
 # and scene C=0.001 on 0.001..1000: all at an edge, so the grid now spans 1e-4..1e4.
 C_GRID = tuple(round(m * 10.0 ** e, 6) for e in range(-4, 5) for m in (1, 3))[:-1]
 
