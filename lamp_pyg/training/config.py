@@ -98,6 +98,7 @@ class TrainConfig:
     patience: int = 0  # stop after this many epochs without a better valid score (0 = never)
     warmup_steps: int = 0  # linear learning-rate warm-up over this many steps (not in LaMP)
     lr_schedule: Literal["constant", "cosine"] = "constant"  # after warm-up (LaMP: constant)
+    ema_decay: float = 0.0  # score and save an EMA of the weights, e.g. 0.999 (0 = off; not in LaMP)
     progress: bool = True
 
     def validate(self):
@@ -107,6 +108,8 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.patience < 0:
             raise ValueError(f"patience must be >= 0, got {self.patience}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.warmup_steps < 0:
             raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
 

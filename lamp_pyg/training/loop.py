@@ -36,6 +36,7 @@ from lamp_pyg.training.checkpoint import (CheckpointError, check_compatible, loa
                                           model_from_checkpoint, save_checkpoint)
 from lamp_pyg.training.config import Config
 from lamp_pyg.training.configuration import to_dict
+from lamp_pyg.training.ema import WeightAverage
 
 ENV_CACHE = "LAMP_PYG_CACHE"
 
@@ -254,6 +255,9 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
     ds, graph, model = build(cfg)
     model.to(device)
     opt = make_optimizer(model, t, device)
+    # EMA of the weights (train.ema_decay, not in LaMP): scored and saved as best.pt's model
+    ema = WeightAverage(model, t.ema_decay) if t.ema_decay else None
+    averaged = ema.swapped if ema is not None else contextlib.nullcontext
     cfg_dict = to_dict(cfg)
     meta = {k: ds["train"].meta[k] for k in ("name", "kind", "vocab", "label_names", "options",
                                               "feature_mean", "feature_std", "model_kwargs")}
@@ -266,6 +270,10 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
         check_compatible(ck, cfg_dict, last_path)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
+        if ema is not None and "ema" in ck:
+            ema.load_state_dict(ck["ema"])
+        elif ema is not None:
+            log(f"{last_path} holds no weight average: train.ema_decay starts one from its weights")
         state = ck["train_state"]
         resume_rng = (ck["rng"], ck.get("cuda_rng")) if state["step"] else None
         log(f"resumed from {last_path}: epoch {state['epoch'] + 1}, step {state['step']}")
@@ -286,6 +294,8 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
               "meta": meta, "label_graph": graph.state_dict(), "train_state": state,
               "rng": torch.get_rng_state(),
               "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None}
+        if ema is not None:
+            ck["ema"] = ema.state_dict()
         ck.update(extra or {})
         save_checkpoint(ck, path)
 
@@ -333,6 +343,8 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
                 for group in opt.param_groups:
                     group["lr"] = lr
             opt.step()
+            if ema is not None:
+                ema.update()
             B = batch.num_graphs
             state["loss_sum"] += loss.item() * B
             state["seen"] += B
@@ -348,8 +360,11 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
 
         # end of epoch: score valid and test (the paper protocol needs both per epoch)
         te = time.perf_counter()
-        Sv, Yv = predict_scores(model, ds["valid"], device, t.precision, t.eval_batch_size)
-        St, Yt = predict_scores(model, ds["test"], device, t.precision, t.eval_batch_size)
+        with averaged():  # the weight average when train.ema_decay is set, else a no-op
+            Sv, Yv = predict_scores(model, ds["valid"], device, t.precision, t.eval_batch_size)
+            tv = time.perf_counter()
+            St, Yt = predict_scores(model, ds["test"], device, t.precision, t.eval_batch_size)
+            test_time = time.perf_counter() - tv
         record = epoch_record(epoch + 1, Yv, Sv, Yt, St)
         thr, val, _ = tune_global(Yv, Sv, t.select_metric) if t.select_metric != "mAP" else (
             None, record["valid"]["mAP"], None)
@@ -357,6 +372,8 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
         summary = {"epoch": epoch + 1, "train_loss": state["loss_sum"] / max(state["seen"], 1),
                    f"valid_{t.select_metric}": val, "threshold": thr,
                    "train_seconds": round(train_time, 2), "eval_seconds": round(eval_time, 2),
+                   # of eval_seconds: scoring test (needed only to report test per epoch)
+                   "test_seconds": round(test_time, 2),
                    "samples_per_second": round(state["seen"] / max(train_time, 1e-9), 1)}
         state["history"].append({**summary, "record": record})
         log(f"epoch {epoch + 1}: train loss {summary['train_loss']:.4f}, valid "
@@ -367,7 +384,8 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
             state["best"] = {"epoch": epoch + 1, "value": val, "threshold": thr}
         state["epoch"], state["step"] = epoch + 1, 0
         if is_best:
-            checkpoint(best_path)
+            with averaged():  # best.pt's model = the weights that were scored
+                checkpoint(best_path)
         checkpoint(last_path)
         _log(run_dir, summary)
         last_ck_time = time.monotonic()

@@ -130,6 +130,11 @@ def test_time_curves_overlay_runs_and_report_first_hit(runs, tmp_path):
     assert f"{a.name}: test ebF1 >= 0.0 first at {minutes:.1f} min" in text
     assert f"{b.name}: test ebF1 >= 0.0 first at" in text
     assert "never" in figures.curves_figure([a], out, target=1.01)
+    # the clock without scoring test (logged as test_seconds, part of eval_seconds)
+    assert 0 < rows[0]["test_seconds"] < rows[0]["eval_seconds"]
+    lean = figures._time_curve(a, test_time=False)
+    assert lean[0][0] == pytest.approx(minutes - rows[0]["test_seconds"] / 60, abs=1e-6)
+    assert lean[0][1:] == curve[0][1:]
 
 
 def test_grid_runs_skips_resumes_and_reports_failures(dense_cfg, tmp_path):

@@ -36,7 +36,7 @@ TINY_TRAIN = {"epochs": 2, "batch_size": 4, "eval_batch_size": 64, "lr": 0.005, 
               "num_threads": 1, "progress": False, "checkpoint_minutes": 0.0}
 
 # keys of metrics.jsonl that measure time (differ between identical runs)
-TIMING_KEYS = ("train_seconds", "eval_seconds", "samples_per_second")
+TIMING_KEYS = ("train_seconds", "eval_seconds", "test_seconds", "samples_per_second")
 
 DENSE_FEATURES = 6
 DENSE_LABELS = ("happy", "calm", "sad")
