@@ -13,6 +13,10 @@ rule (a sample with no label above the threshold gets its top-scoring label). Te
 numbers of all three are printed side by side; nothing in the run directory is
 changed. Per-label thresholds favour maF1 (each label's F1 is what they tune); ebF1
 and miF1 may fall. Both are options beyond the LaMP paper.
+
+``--ensemble`` adds one more row: the runs' probabilities averaged (every run must have
+scored the same validation and test samples, i.e. the same dataset and split), with
+thresholds tuned on validation exactly as for a single run. Also beyond the paper.
 """
 from __future__ import annotations
 
@@ -25,12 +29,12 @@ REPO = Path(__file__).resolve().parents[1]
 METRICS = ("ebF1", "miF1", "maF1")
 
 
-def rescore(run: Path, data_root: str) -> dict:
-    """``{metric: {'global': test, 'per_label': test, 'at_least_one': test}}`` for one run."""
+def scores(run: Path, data_root: str):
+    """``(Sv, Yv, St, Yt)``: the best checkpoint's probabilities and the targets on
+    validation and test, in dataset order."""
     sys.path.insert(0, str(REPO))
     import torch
 
-    from lamp_pyg.evaluation import headline_report
     from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
     from lamp_pyg.training.config import load_config
     from lamp_pyg.training.loop import load_datasets, predict_scores
@@ -41,9 +45,36 @@ def rescore(run: Path, data_root: str) -> dict:
     dev = torch.device("cpu")
     Sv, Yv = predict_scores(model, ds["valid"], dev, cfg.train.precision, cfg.train.eval_batch_size)
     St, Yt = predict_scores(model, ds["test"], dev, cfg.train.precision, cfg.train.eval_batch_size)
+    return Sv, Yv, St, Yt
+
+
+def report(Sv, Yv, St, Yt) -> dict:
+    """``{metric: {'global': test, 'per_label': test, 'at_least_one': test}}``."""
+    sys.path.insert(0, str(REPO))
+    from lamp_pyg.evaluation import headline_report
     rep = headline_report(Yv, Sv, Yt, St, per_label=True, at_least_one=True)
     return {m: {"global": rep[m]["test"], "per_label": rep[m]["per_label"]["test"],
                 "at_least_one": rep[m]["at_least_one"]["test"]} for m in METRICS}
+
+
+def rescore(run: Path, data_root: str) -> dict:
+    """:func:`report` of one run's best checkpoint."""
+    return report(*scores(run, data_root))
+
+
+def ensemble(scored) -> dict:
+    """:func:`report` of the mean probabilities of several runs, given as
+    ``[(name, (Sv, Yv, St, Yt)), ...]``; the runs must share their samples."""
+    import numpy as np
+    (first, (_, Yv, _, Yt)), n = scored[0], len(scored)
+    for name, (Sv_, Yv_, St_, Yt_) in scored[1:]:
+        if Yv_.shape != Yv.shape or Yt_.shape != Yt.shape or not (
+                np.array_equal(Yv_, Yv) and np.array_equal(Yt_, Yt)):
+            raise ValueError(f"{name} scored other samples than {first} (another dataset or "
+                             "split): runs of an ensemble must share validation and test")
+    Sv = sum(s[0] for _, s in scored) / n
+    St = sum(s[2] for _, s in scored) / n
+    return report(Sv, Yv, St, Yt)
 
 
 VARIANTS = (("global", "global"), ("per_label", "per-label"), ("at_least_one", ">=1 label"))
@@ -68,14 +99,25 @@ def main(argv=None) -> int:
     p.add_argument("runs", nargs="+", type=Path, help="run directories with best.pt")
     p.add_argument("--data-root", required=True)
     p.add_argument("--out", type=Path, help="also write the table here (markdown)")
+    p.add_argument("--ensemble", action="store_true",
+                   help="add a row for the runs' averaged probabilities")
     a = p.parse_args(argv)
     missing = [str(r) for r in a.runs if not (r / "best.pt").is_file()]
     if missing:
         p.error(f"no best.pt in: {', '.join(missing)}")
-    rows = [(r.name, rescore(r, a.data_root)) for r in a.runs]
+    scored = [(r.name, scores(r, a.data_root)) for r in a.runs]
+    rows = [(name, report(*s)) for name, s in scored]
+    if a.ensemble:
+        try:
+            combined = ensemble(scored)
+        except ValueError as e:
+            p.error(str(e))
     text = (f"Test scores of the best checkpoint: one global threshold, per-label thresholds, and "
             f"the global threshold with the 'at least one label' rule (all tuned on validation).\n\n`python experiments/rescore.py {' '.join(argv or sys.argv[1:])}`\n\n"
             + render(rows))
+    if a.ensemble:
+        text += ("\nEnsemble (probabilities averaged over the runs above, thresholds tuned on "
+                 "validation):\n\n" + render([(f"ensemble of {len(rows)}", combined)]))
     print(text)
     if a.out:
         a.out.write_text(text)

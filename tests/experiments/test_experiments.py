@@ -211,3 +211,24 @@ def test_rescore_global_equals_the_run_and_adds_per_label(runs, tmp_path):
     assert "| prior-seed0 |" in text and "| mean ± std |" in text and "ebF1 >=1 label" in text
     with pytest.raises(SystemExit):  # unfinished run: no best.pt
         rescore.main([str(runs / "prior-seed2"), "--data-root", str(tmp_path)])
+
+
+def test_rescore_ensemble_averages_probabilities(runs, tmp_path):
+    a = rescore.scores(runs / "prior-seed0", str(tmp_path))
+    b = rescore.scores(runs / "edgeless-seed0", str(tmp_path))
+    # an ensemble of a run with itself is the run
+    assert rescore.ensemble([("a", a), ("a2", a)]) == rescore.report(*a)
+    both = rescore.ensemble([("a", a), ("b", b)])
+    mean = rescore.report((a[0] + b[0]) / 2, a[1], (a[2] + b[2]) / 2, a[3])
+    assert both == mean and both != rescore.report(*a)
+    out = tmp_path / "e.md"
+    rescore.main([str(runs / "prior-seed0"), str(runs / "edgeless-seed0"), "--ensemble",
+                  "--data-root", str(tmp_path), "--out", str(out)])
+    text = out.read_text()
+    row = next(l for l in text.splitlines() if l.startswith("| ensemble of 2 |"))
+    assert f"{both['ebF1']['global']:.4f}" in row
+    # runs that scored other samples cannot be averaged
+    other = a[1].copy()
+    other[0, 0] ^= 1
+    with pytest.raises(ValueError, match="share validation and test"):
+        rescore.ensemble([("a", a), ("other", (a[0], other, a[2], a[3]))])
