@@ -31,7 +31,8 @@ def main(argv=None) -> int:
     p.add_argument("--input", action="append", default=[],
                    help="with --predict: a raw input (text line, or comma-separated feature "
                         "values, or 'idx:val idx:val' pairs); repeatable; '-' reads stdin lines")
-    p.add_argument("--top", type=int, default=10, help="with --predict: show at most this many labels")
+    p.add_argument("--top", type=_positive, default=10,
+                   help="with --predict: show at most this many labels (>= 1)")
     p.add_argument("--at-least-one", action="store_true",
                    help="with --predict: give the most likely label when none clears the threshold "
                         "(needs a run trained with eval.at_least_one=true)")
@@ -39,7 +40,8 @@ def main(argv=None) -> int:
 
     # imports after argparse so --help is instant
     from lamp_pyg.training.checkpoint import CheckpointError
-    from lamp_pyg.training.configuration import ConfigError
+    from lamp_pyg.training.run_dir import RunDirError
+    from lamp_pyg.typed_yaml import ConfigError
 
     try:
         if args.predict:
@@ -47,7 +49,8 @@ def main(argv=None) -> int:
         if not args.config:
             p.error("--config is required (or --predict)")
         return _train(args)
-    except (ConfigError, CheckpointError, FileNotFoundError, ValueError, ImportError) as e:
+    except (ConfigError, CheckpointError, RunDirError, FileNotFoundError, ValueError,
+            ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -58,17 +61,23 @@ def main(argv=None) -> int:
         return 1
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def _train(args) -> int:
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.configuration import to_dict
     from lamp_pyg.training.loop import train
-    import yaml
+    from lamp_pyg.typed_yaml import dump_yaml
 
     cfg = load_config(args.config, args.overrides)
     run_dir = Path(args.run_dir or cfg.run_dir or
                    f"runs/{Path(args.config).stem}-{cfg.graph.kind}-seed{cfg.train.seed}")
     print(f"# config {args.config}" + "".join(f" --set {o}" for o in args.overrides))
-    print(yaml.safe_dump(to_dict(cfg), sort_keys=False).rstrip())
+    print(dump_yaml(cfg).rstrip())
     print(f"# run directory: {run_dir}")
     report = train(cfg, run_dir, resume=args.resume)
     print(f"results: {run_dir / 'results.txt'} and results.json; checkpoints: best.pt, last.pt")
@@ -82,10 +91,11 @@ def _predict(args) -> int:
     inputs = []
     for x in args.input or ["-"]:
         inputs += [l.rstrip("\n") for l in sys.stdin] if x == "-" else [x]
-    for text, result in zip(inputs, pred.predict(inputs)):
+    what = "tokens" if pred.kind == "text" else "features"
+    for text, (known, total), result in zip(inputs, pred.known(inputs), pred.predict(inputs)):
         shown = result[:args.top]
         labels = ", ".join(f"{name} ({p:.3f})" for name, p in shown) or "(no label above threshold)"
-        print(f"{text[:60]!r}: {labels}")
+        print(f"{text[:60]!r} ({known} of {total} {what} known): {labels}")
     return 0
 
 

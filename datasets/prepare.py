@@ -1,18 +1,23 @@
 #!/usr/bin/env python
-"""Prepare a dataset from its public download and print its statistics.
+"""Prepare a dataset from its files and print its statistics.
 
     python datasets/prepare.py bibtex --root ../shared/data
     python datasets/prepare.py reuters --path ~/downloads/reuters21578
-    python datasets/prepare.py synthetic            # built in, no download
+    python datasets/prepare.py synthetic                  # built in, no download
+    python datasets/prepare.py corel5k --format arff --root ../shared/data/mulan-extra/corel5k \\
+        --train Corel5k-train-sparse.arff --test Corel5k-test-sparse.arff --labels Corel5k.xml
     python datasets/prepare.py --list
 
-The processed cache (``--cache``, default ``$LAMP_PYG_CACHE`` or ~/.cache/lamp-pyg)
-is keyed by the options that change it; preparing twice reuses it (``--force``
-rebuilds). Everything a reader or LaMP's rules dropped is counted in the table.
+Every ``data.*`` key of a config is a flag here (``data.max_len`` is ``--max-len``), with
+the same checks. The processed cache (``--cache``, default ``$LAMP_PYG_CACHE`` or
+~/.cache/lamp-pyg) is keyed by the content of the files read and the options that change
+the result; preparing twice reuses it (``--force`` rebuilds). Everything a reader or
+LaMP's rules dropped is counted in the table.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -22,37 +27,41 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 
 def main(argv=None) -> int:
-    from lamp_pyg.data.dataset import REGISTRY, LaMPDataset, format_stats
-    from lamp_pyg.data.prepare import PrepareOptions
+    from lamp_pyg.data.dataset import LaMPDataset, format_stats
+    from lamp_pyg.io.sources import DATASETS
+    from lamp_pyg.training.config import DataConfig
+    from lamp_pyg.training.setup import ENV_CACHE
+    from lamp_pyg.typed_yaml import ConfigError, from_dict, yaml_load
 
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("name", nargs="?", help=f"one of: {', '.join(REGISTRY)}")
-    p.add_argument("--root", help="folder holding mulan/, reuters21578/, sider/ (default $LAMP_PYG_DATA)")
-    p.add_argument("--path", help="the dataset's own raw files (overrides --root)")
-    p.add_argument("--cache", default=os.environ.get("LAMP_PYG_CACHE", "~/.cache/lamp-pyg"))
-    p.add_argument("--max-len", type=int, default=None)
-    p.add_argument("--dense-mode", default="linear", choices=["linear", "nodes"])
-    p.add_argument("--split-seed", type=int, default=0)
-    p.add_argument("--valid-fraction", type=float, default=0.1)
-    p.add_argument("--split-file", default=None)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", nargs="?", help=f"a registered dataset ({', '.join(DATASETS)}) or, "
+                                           "with --format, a name for your own files")
+    fields = [f for f in dataclasses.fields(DataConfig) if f.name != "name"]
+    for f in fields:
+        p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar="VALUE",
+                       help=f"data.{f.name} (default {f.default!r}; YAML syntax)")
     p.add_argument("--force", action="store_true", help="rebuild the cache")
-    p.add_argument("--list", action="store_true", help="list known datasets")
+    p.add_argument("--list", action="store_true", help="list registered datasets")
     a = p.parse_args(argv)
-    if a.list or not a.name:
-        for k, (sub, _) in REGISTRY.items():
-            print(f"{k:<10} {'built in, no download' if sub is None else (sub or 'give --path')}")
+    if a.list or not (a.name or a.format):
+        for k, entry in DATASETS.items():
+            print(f"{k:<10} {entry.location or '(built in)':<16} {entry.about}")
         return 0
-    opts = PrepareOptions(max_len=a.max_len, dense_mode=a.dense_mode, split_seed=a.split_seed,
-                          valid_fraction=a.valid_fraction, split_file=a.split_file)
+    given = {f.name: yaml_load(getattr(a, f.name)) for f in fields
+             if getattr(a, f.name) is not None}
     t0 = time.perf_counter()
     try:
-        ds = LaMPDataset(os.path.expanduser(a.cache), a.name, "train", path=a.path,
-                         data_root=a.root, options=opts, force_reload=a.force)
-    except (FileNotFoundError, ValueError, ImportError) as e:
+        d = from_dict(DataConfig, {"name": a.name, **given}, where="datasets/prepare.py")
+        cache = os.path.expanduser(d.cache or os.environ.get(ENV_CACHE) or "~/.cache/lamp-pyg")
+        ds = LaMPDataset(cache, d.name, "train", path=d.path, data_root=d.root,
+                         options=d.prepare_options, source=d.source, force_reload=a.force)
+    except (ConfigError, FileNotFoundError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    print(ds.describe())
     print(format_stats(ds.meta))
-    print(f"cache: {ds.processed_dir} ({time.perf_counter() - t0:.1f} s)")
+    print(f"({time.perf_counter() - t0:.1f} s)")
     return 0
 
 

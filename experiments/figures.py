@@ -146,17 +146,15 @@ def _feature_names(meta, data_root: str):
 
 
 def _dense_weights(att, T: int, S: int) -> np.ndarray:
-    """Mean over heads of one graph's attention as ``[T, S]``, from either format of
-    :class:`~lamp_pyg.nn.LaMPAttention` (``DenseAttention`` or ``(edge_index, alpha)``)."""
+    """Mean over heads of the first graph's attention as ``[T, S]``, from the
+    :class:`~lamp_pyg.nn.AttentionWeights` of a batch (its first ``T`` targets and ``S``
+    sources are the first graph's)."""
     import torch
 
-    from lamp_pyg.nn import DenseAttention
-    if isinstance(att, DenseAttention):
-        w = att.weights[0].float().mean(0)  # [T, S_pad]
-        return w[:T, :S].numpy()
-    ei, alpha = att
+    ei, alpha = att.to_edge_index(), att.alpha
+    first = (ei[1] < T) & (ei[0] < S)
     out = torch.zeros(T, S)
-    out.index_put_((ei[1], ei[0]), alpha.float().mean(-1), accumulate=True)
+    out.index_put_((ei[1][first], ei[0][first]), alpha[first].float().mean(-1), accumulate=True)
     return out.numpy()
 
 

@@ -1,19 +1,23 @@
-"""Cached PyG datasets: raw download -> ``HeteroData`` samples, processed once.
+"""Cached PyG datasets: a source's files -> ``HeteroData`` samples, processed once.
 
-``LaMPDataset(cache_root, 'bibtex', split='train', data_root=...)`` reads the
-publisher's files (from ``path``, or ``data_root`` / ``$LAMP_PYG_DATA`` plus the
-dataset's usual sub-folder), applies LaMP's rules (:mod:`lamp_pyg.data.prepare`)
-and caches the three splits in ``cache_root/<name>/<options hash>/``. The seeded
-validation split lives in ``cache_root/<name>/splits/`` and is reused by every run.
+``LaMPDataset(cache_root, 'bibtex', split='train', data_root=...)`` reads a registered
+dataset (or, with ``source=SourceSpec(format=..., train=..., test=...)``, your own
+files; or, with :meth:`LaMPDataset.from_arrays`, arrays in memory), applies LaMP's rules
+(:mod:`lamp_pyg.data.prepare`) and caches the three splits in
+``cache_root/<name>/<source key>/<options key>/``. The source key hashes the content and
+path of every file read (:meth:`~lamp_pyg.io.sources.SourceSpec.fingerprint`), so any
+change to the data rebuilds; the seeded validation split lives beside it in
+``cache_root/<name>/<source key>/splits/`` and is reused by every run on that data.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -21,86 +25,12 @@ from torch_geometric.data import InMemoryDataset
 
 from lamp_pyg.data.prepare import Prepared, PrepareOptions, prepare
 from lamp_pyg.data.sample import make_sample
+from lamp_pyg.io.arrays import fingerprint_raw, raw_from_arrays
 from lamp_pyg.io.base import RawDataset
+from lamp_pyg.io.sources import FORMATS, SourceSpec, resolve_source
 
-ENV_DATA = "LAMP_PYG_DATA"
-CACHE_VERSION = 1
-
-
-def _mulan(name):
-    def read(path):
-        from lamp_pyg.io.arff import read_mulan
-        return read_mulan(path, name)
-    return read
-
-
-def _reuters(path):
-    from lamp_pyg.io.reuters import read_reuters
-    return read_reuters(path)
-
-
-def _sider(path):
-    from lamp_pyg.io.sider import read_sider
-    return read_sider(path)
-
-
-def _synthetic(path):
-    from lamp_pyg.io.synthetic import make_synthetic
-    return make_synthetic()
-
-
-def _lamp_text(path):
-    from lamp_pyg.io.lamp_layout import read_lamp_text
-    return read_lamp_text(path)
-
-
-def _lamp_pt(path):
-    from lamp_pyg.io.lamp_layout import read_lamp_pt
-    return read_lamp_pt(path)
-
-
-#: name -> (sub-path under the data root, reader taking the resolved path).
-#: ``None`` sub-path: built in, needs no files.
-REGISTRY: Dict[str, Tuple[Optional[str], Callable[[Path], RawDataset]]] = {
-    "bibtex": ("mulan/bibtex", _mulan("bibtex")),
-    "delicious": ("mulan/delicious", _mulan("delicious")),
-    "yeast": ("mulan/yeast", _mulan("yeast")),
-    "emotions": ("mulan/emotions", _mulan("emotions")),
-    "scene": ("mulan/scene", _mulan("scene")),
-    "reuters": ("reuters21578", _reuters),
-    "sider": ("sider/sider.csv", _sider),
-    "synthetic": (None, _synthetic),
-    # LaMP's own layouts: give `path` (a folder of *_inputs.txt / *_labels.txt, or a .pt file)
-    "lamp_text": ("", _lamp_text),
-    "lamp_pt": ("", _lamp_pt),
-}
-
-
-def resolve_source(name: str, path: Optional[str] = None,
-                   data_root: Optional[str] = None) -> Optional[Path]:
-    """Where the raw files of ``name`` are: ``path``, else ``data_root`` (or
-    ``$LAMP_PYG_DATA``) joined with the dataset's usual sub-folder."""
-    if name not in REGISTRY:
-        import difflib
-        close = difflib.get_close_matches(name, REGISTRY, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown dataset {name!r}{hint} Known: {', '.join(REGISTRY)}")
-    sub, _ = REGISTRY[name]
-    if sub is None:
-        return None
-    if path:
-        p = Path(path).expanduser()
-    else:
-        root = data_root or os.environ.get(ENV_DATA)
-        if not root or not sub:
-            raise FileNotFoundError(
-                f"dataset {name!r} reads files you download: set data.path to them"
-                + (f", or data.root (or ${ENV_DATA}) to the folder that contains {sub}" if sub else ""))
-        p = Path(root).expanduser() / sub
-    if not p.exists():
-        raise FileNotFoundError(f"dataset {name!r}: {p} does not exist (set data.path, "
-                                f"data.root or ${ENV_DATA} to where the download is)")
-    return p
+CACHE_VERSION = 2
+SPLITS = ("train", "valid", "test")
 
 
 class LaMPDataset(InMemoryDataset):
@@ -108,45 +38,87 @@ class LaMPDataset(InMemoryDataset):
 
     Args:
         root (str): cache folder.
-        name (str): a :data:`REGISTRY` name.
+        name (str): a registered dataset (:func:`~lamp_pyg.io.register_dataset`), or
+            with ``source`` only a label for the cache folder and the run.
         split (str): ``train``, ``valid`` or ``test``.
-        path (str, optional): raw files of this dataset (overrides ``data_root``).
-        data_root (str, optional): folder holding the usual layout
-            (``mulan/bibtex/...``); default ``$LAMP_PYG_DATA``.
+        path (str, optional): where a registered dataset's files are (overrides
+            ``data_root``).
+        data_root (str, optional): folder holding the registered datasets' usual layout
+            (``mulan/bibtex/...``; default ``$LAMP_PYG_DATA``); with ``source``, the folder
+            its relative paths start from (default: the current directory).
         options (PrepareOptions, optional): preprocessing; part of the cache key.
+        source (SourceSpec, optional): your own files (``format``, ``train``, ``test``, ...).
+        transform, pre_transform, pre_filter (callable, optional): as in PyG's
+            :class:`~torch_geometric.data.InMemoryDataset` (applied to each ``HeteroData``).
         force_reload (bool): reprocess even when cached.
 
     Attributes:
-        meta (dict): vocabulary, label names, counts of everything skipped,
-            statistics, options, the training label lists (for label graphs).
+        meta (dict): vocabulary, label names, counts of everything skipped, statistics,
+            options, the source (format, files and their SHA-256), the training label
+            lists (for label graphs).
+        cache_status (str): ``reused`` or ``built in N s``.
     """
 
-    def __init__(self, root: str, name: str, split: str = "train", path: Optional[str] = None,
-                 data_root: Optional[str] = None, options: Optional[PrepareOptions] = None,
-                 force_reload: bool = False, log: bool = False):
-        if split not in ("train", "valid", "test"):
+    def __init__(self, root: str, name: Optional[str] = None, split: str = "train",
+                 path: Optional[str] = None, data_root: Optional[str] = None,
+                 options: Optional[PrepareOptions] = None, source: Optional[SourceSpec] = None,
+                 transform: Optional[Callable] = None, pre_transform: Optional[Callable] = None,
+                 pre_filter: Optional[Callable] = None, force_reload: bool = False,
+                 log: bool = False, raw: Optional[RawDataset] = None):
+        if split not in SPLITS:
             raise ValueError(f"split must be train, valid or test, got {split!r}")
-        self.name = name
         self.options = options or PrepareOptions()
         self.options.validate()
-        self.source = resolve_source(name, path, data_root)
+        self._raw = raw
+        if raw is not None:
+            self.source, self.fingerprint = None, {"key": fingerprint_raw(raw)[:16],
+                                                   "format": "arrays", "files": {}}
+        else:
+            spec = source if source is not None and source.format is not None else None
+            self.source = resolve_source(name, spec, path, data_root)
+            self.fingerprint = self.source.fingerprint()
+        self.name = name or (Path(self.source.train).stem if self.source and self.source.train
+                             else "data")
         self._key = hashlib.sha1(json.dumps(
-            {"v": CACHE_VERSION, "name": name, "options": asdict(self.options)},
+            {"v": CACHE_VERSION, "options": asdict(self.options)},
             sort_keys=True).encode()).hexdigest()[:12]
-        super().__init__(root, force_reload=force_reload, log=log)
-        self.load(self.processed_paths[("train", "valid", "test").index(split)])
+        self.cache_status = "reused"
+        super().__init__(root, transform, pre_transform, pre_filter, force_reload=force_reload,
+                         log=log)
+        self.load(self.processed_paths[SPLITS.index(split)])
         with open(self.processed_paths[3]) as f:
             self.meta = json.load(f)
         self.split = split
 
+    @classmethod
+    def from_arrays(cls, root: str, train: Tuple[Any, Any], test: Tuple[Any, Any],
+                    valid: Optional[Tuple[Any, Any]] = None, *, name: str = "arrays",
+                    split: str = "train", label_names: Optional[Sequence[str]] = None,
+                    feature_names: Optional[Sequence[str]] = None, **kwargs) -> "LaMPDataset":
+        """A dataset from arrays or lists in memory (no files).
+
+        Args:
+            root: cache folder (keyed by a hash of the arrays' content).
+            train, test, valid: ``(X, Y)`` per split. ``X``: a dense ``[N, F]`` array, a
+                scipy.sparse matrix, a list of strings (tokenised as Reuters) or of token
+                lists. ``Y``: a multi-hot ``[N, L]`` array / sparse matrix, or a list of
+                label lists (integer ids or strings). Without ``valid``, a seeded share of
+                train is held out (``options.valid_fraction``).
+            name: a label for the cache folder.
+            split: which split this object holds.
+            label_names, feature_names: names (default: ids, or the sorted label strings).
+            **kwargs: ``options``, ``transform``, ``pre_transform``, ``pre_filter``,
+                ``force_reload`` as for the constructor.
+        """
+        parts = {"train": train, "test": test, **({"valid": valid} if valid is not None else {})}
+        raw = raw_from_arrays(name, parts, label_names=label_names, feature_names=feature_names)
+        return cls(root, name, split, raw=raw, **kwargs)
+
     # --- InMemoryDataset plumbing: raw files live wherever the user keeps them
     @property
     def raw_dir(self) -> str:
-        # PyG creates raw_dir when raw_file_names is empty: it must be a folder, also when
-        # the source is a single file (SIDER's CSV)
-        if self.source is None:
-            return self.root
-        return str(self.source if self.source.is_dir() else self.source.parent)
+        # PyG creates raw_dir when raw_file_names is empty: it must be a folder
+        return self.source_dir
 
     @property
     def raw_file_names(self) -> List[str]:
@@ -156,24 +128,36 @@ class LaMPDataset(InMemoryDataset):
         pass
 
     @property
+    def source_dir(self) -> str:
+        """``root/<name>/<source key>``: the seeded splits and the processed options."""
+        return os.path.join(self.root, self.name, self.fingerprint["key"])
+
+    @property
     def processed_dir(self) -> str:
-        return os.path.join(self.root, self.name, self._key)
+        return os.path.join(self.source_dir, self._key)
 
     @property
     def processed_file_names(self) -> List[str]:
         return ["train.pt", "valid.pt", "test.pt", "meta.json"]
 
     def process(self):
-        reader = REGISTRY[self.name][1]
-        raw = reader(self.source)
-        prep = prepare(raw, self.options, Path(self.root) / self.name / "splits")
-        for i, s in enumerate(("train", "valid", "test")):
-            self.save(build_samples(prep, s), self.processed_paths[i])
+        t0 = time.perf_counter()
+        raw = self._raw if self._raw is not None else self.source.read(self.name)
+        prep = prepare(raw, self.options, Path(self.source_dir) / "splits")
+        for i, s in enumerate(SPLITS):
+            samples = build_samples(prep, s)
+            if self.pre_filter is not None:
+                samples = [d for d in samples if self.pre_filter(d)]
+            if self.pre_transform is not None:
+                samples = [self.pre_transform(d) for d in samples]
+            self.save(samples, self.processed_paths[i])
         meta = build_meta(prep, raw, self.options)
-        tmp = self.processed_paths[3] + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(meta, f, sort_keys=True)
-        os.replace(tmp, self.processed_paths[3])
+        meta["source"] = self.fingerprint
+        fmt = FORMATS.get(self.fingerprint["format"])
+        meta["tokenizer"] = fmt.tokenizer if fmt is not None else "reuters"
+        _write_json(meta, self.processed_paths[3])
+        _write_json(self.fingerprint, os.path.join(self.source_dir, "source.json"))
+        self.cache_status = f"built in {time.perf_counter() - t0:.1f} s"
 
     # --- what the rest of the pipeline needs
     @property
@@ -197,8 +181,30 @@ class LaMPDataset(InMemoryDataset):
         """The input-side fields of :class:`~lamp_pyg.models.LaMPConfig` for this data."""
         return dict(self.meta["model_kwargs"])
 
+    def input_sizes(self) -> np.ndarray:
+        """Input nodes per sample of this (possibly indexed) dataset, in its order
+        (1 per sample in the linear-token mode)."""
+        ptr = (self.slices or {}).get("token", {}).get("x")
+        if ptr is None:
+            return np.ones(len(self), dtype=np.int64)
+        counts = (ptr[1:] - ptr[:-1]).numpy()
+        return counts[np.fromiter(self.indices(), dtype=np.int64, count=len(self))]
+
+    def describe(self) -> str:
+        """Where the data came from and whether the cache was reused (for logs)."""
+        src = self.source.describe() if self.source is not None else "arrays in memory"
+        return (f"data {self.name}: {src}\n"
+                f"cache {self.processed_dir} ({self.cache_status})")
+
     def __repr__(self) -> str:
         return f"LaMPDataset({self.name}, split={self.split}, {len(self)} samples)"
+
+
+def _write_json(obj: dict, path: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, sort_keys=True)
+    os.replace(tmp, path)
 
 
 def build_samples(prep: Prepared, split: str):
@@ -241,6 +247,7 @@ def build_meta(prep: Prepared, raw: RawDataset, opts: PrepareOptions) -> dict:
     }
     return {
         "name": prep.name, "kind": kind, "options": asdict(opts),
+        "num_features": raw.num_features,
         "vocab": prep.vocab, "label_names": prep.label_names,
         "skipped": prep.skipped, "raw_stats": raw.stats(),
         "stats": {s: split_stats(prep.splits[s].labels, prep.splits[s].tokens)

@@ -6,8 +6,8 @@
   example (LaMP's random split loses a Reuters topic this way).
 - Label set and vocabulary come from the training split only. Labels never seen in
   training are dropped from valid/test and counted.
-- Train/valid samples with empty input or empty label set are dropped and
-  counted; test samples are all kept.
+- Train/valid samples with empty input are dropped and counted; with
+  ``drop_unlabeled`` (LaMP's rule) so are those with no label. Test samples are all kept.
 
 Everything dropped is counted in :attr:`Prepared.skipped`; nothing is dropped silently.
 """
@@ -23,6 +23,7 @@ import numpy as np
 
 from lamp_pyg.data.sample import window_edges
 from lamp_pyg.io.base import RawDataset, RawSplit
+from lamp_pyg.typed_yaml import check_domains, setting
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
@@ -41,6 +42,9 @@ class PrepareOptions:
             original) or one node per feature carrying its value (``nodes``).
         window: store ``('token','to','token')`` edges between tokens at most this
             far apart (0: none stored). Molecules always store their bonds.
+        drop_unlabeled: drop train/valid samples with no label (LaMP's rule, on in the
+            configs that reproduce the paper). Off by default: a sample with no label is
+            a valid example in many datasets (the model learns to predict nothing).
         valid_fraction: share of the training split moved to validation when the
             data has no validation split.
         split_seed: seed of that split (and of SIDER's train/valid/test split).
@@ -50,23 +54,24 @@ class PrepareOptions:
             seeded split.
     """
 
-    max_len: Optional[int] = None
+    max_len: Optional[int] = setting(None, ge=1)
     bos_eos: bool = True
-    min_count: int = 1
-    dense_mode: str = "linear"
-    window: int = 0
-    valid_fraction: float = 0.1
-    split_seed: int = 0
-    test_fraction: float = 0.1
+    min_count: int = setting(1, ge=1)
+    dense_mode: str = setting("linear", choices=DENSE_MODES)
+    window: int = setting(0, ge=0)
+    drop_unlabeled: bool = False
+    valid_fraction: float = setting(0.1, gt=0.0, lt=1.0)
+    split_seed: int = setting(0, ge=0)
+    test_fraction: float = setting(0.1, gt=0.0, lt=1.0)
     split_file: Optional[str] = None
 
+    def __post_init__(self):
+        check_domains(self)
+
     def validate(self):
-        if self.dense_mode not in DENSE_MODES:
-            raise ValueError(f"dense_mode must be one of {DENSE_MODES}, got {self.dense_mode!r}")
-        if not 0.0 < self.valid_fraction < 1.0:
-            raise ValueError(f"valid_fraction must be in (0, 1), got {self.valid_fraction}")
-        if self.max_len is not None and self.max_len < 1:
-            raise ValueError(f"max_len must be >= 1 or None, got {self.max_len}")
+        if self.split_file is None and self.valid_fraction + self.test_fraction >= 1.0:
+            raise ValueError(f"valid_fraction + test_fraction must be < 1, got "
+                             f"{self.valid_fraction} + {self.test_fraction}")
 
 
 @dataclass
@@ -287,8 +292,8 @@ def prepare(raw: RawDataset, opts: PrepareOptions, split_dir: Path) -> Prepared:
             dropped_labels += len(s.labels[r]) - len(labs)
             e = encode_input(kind, s.inputs[r], tok2id, opts, mean, std)
             truncated += e.truncated
-            if name != "test" and (e.empty or not labs):
-                why = f"{name} samples with {'empty input' if e.empty else 'no label left'} (dropped, LaMP rule)"
+            if name != "test" and (e.empty or (not labs and opts.drop_unlabeled)):
+                why = f"{name} samples with {'empty input' if e.empty else 'no label'} (dropped, LaMP rule)"
                 skipped[why] = skipped.get(why, 0) + 1
                 continue
             enc.tokens.append(e.ids)

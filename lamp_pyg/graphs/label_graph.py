@@ -18,285 +18,33 @@ matrix, :math:`C = \mathbf{Y}^{\top} \mathbf{Y}` the co-occurrence counts
 :math:`j`; :math:`C_{ii}` = frequency of label :math:`i`).  :math:`C` is only ever
 computed sparsely (as the list of its non-zero entries), never as a dense
 :math:`L \times L` matrix.
+
+The pieces live in sibling modules: :mod:`~lamp_pyg.graphs.labels` (any label input
+:math:`\rightarrow` CSR), :mod:`~lamp_pyg.graphs.cooccurrence` (sparse counts of
+:math:`C`), :mod:`~lamp_pyg.graphs.edge_list` (parsing ``given`` edges) and
+:mod:`~lamp_pyg.graphs.kinds` (one builder per kind, in the table
+:data:`~lamp_pyg.graphs.kinds.KIND_BUILDERS`).
 """
 from __future__ import annotations
 
-import itertools
 import os
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["LabelGraph"]
+from lamp_pyg.graphs.edge_list import EdgeInput
+from lamp_pyg.graphs.kinds import (GRAPH_KINDS, KIND_BUILDERS, BuiltGraph, bind_params,
+                                   build_edge_list)
+from lamp_pyg.graphs.labels import LabelInput, check_label_names, is_int_like
 
-KINDS = ("prior", "full", "edgeless", "conditional", "knn", "given")
+__all__ = ["KINDS", "LabelGraph", "LabelInput"]
 
-# Parameters each kind accepts, with their defaults (``_REQUIRED`` = no default).
-_REQUIRED = object()
-_KIND_PARAMS: Dict[str, Dict[str, Any]] = {
-    "prior": {"min_count": 1},
-    "full": {},
-    "edgeless": {},
-    "conditional": {"tau": 0.4},
-    "knn": {"k": _REQUIRED, "symmetric": False},
-    "given": {"edges": _REQUIRED, "undirected": True},
-}
-
-# Upper bound on the number of (label, label) pairs materialised at once while
-# counting co-occurrences (8 MB per int64 temporary). A single example with c labels
-# always yields c^2 pairs at once.
-_MAX_PAIRS_PER_CHUNK = 1 << 20
+#: Alias of :data:`lamp_pyg.graphs.GRAPH_KINDS` (the import path of older code).
+KINDS = GRAPH_KINDS
 
 _SAVE_FORMAT = "lamp_pyg.LabelGraph/1"
-
-LabelInput = Union[np.ndarray, Tensor, Sequence[Sequence[int]]]
-
-
-# --------------------------------------------------------------------------- #
-# Label matrix -> CSR
-# --------------------------------------------------------------------------- #
-def _is_int_like(x: Any) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
-def _check_binary(values: np.ndarray, what: str) -> None:
-    if values.dtype == np.bool_:
-        return
-    if values.size and not np.all((values == 0) | (values == 1)):
-        bad = values[~((values == 0) | (values == 1))][0]
-        raise ValueError(f"{what}: expected a binary (multi-hot) label matrix with entries "
-                         f"0/1, found the value {bad!r}")
-
-
-def _csr_from_coo(rows: np.ndarray, cols: np.ndarray, num_rows: int) -> Tuple[np.ndarray,
-                                                                             np.ndarray]:
-    """``rows``/``cols`` sorted row-major and unique -> (indptr, indices)."""
-    indptr = np.zeros(num_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=num_rows), out=indptr[1:])
-    return indptr, cols.astype(np.int64, copy=False)
-
-
-def _label_matrix_to_csr(Y: Any, num_labels: Optional[int],
-                         list_num_labels: Optional[int] = None) -> Tuple[np.ndarray,
-                                                                         np.ndarray, int, int]:
-    r"""Turns any supported label input into CSR form.
-
-    ``num_labels`` must match the width of a matrix; ``list_num_labels`` (e.g. the
-    number of label names) is only used as :math:`L` of label-index lists.
-
-    Returns:
-        ``(indptr, indices, num_examples, num_labels)`` with the label indices of
-        each row sorted and unique.
-    """
-    if isinstance(Y, Tensor):
-        if Y.dim() != 2:
-            raise ValueError(f"expected a 2-D multi-hot label matrix [N, L], got a tensor "
-                             f"of shape {tuple(Y.shape)}")
-        Y = Y.detach().cpu()
-        if Y.layout == torch.strided:
-            Y = Y.numpy()  # handled as a dense numpy array below
-    if isinstance(Y, Tensor):  # sparse torch tensor (COO, CSR, ...)
-        Y = Y.to_sparse_coo().coalesce()
-        idx = Y.indices().numpy()
-        val = Y.values().numpy()
-        _check_binary(val, "label matrix")
-        keep = val != 0
-        rows, cols = idx[0][keep], idx[1][keep]  # coalesce() sorts row-major
-        n, L = int(Y.shape[0]), int(Y.shape[1])
-    elif not isinstance(Y, (np.ndarray, list, tuple)) and hasattr(Y, "tocsr") \
-            and hasattr(Y, "shape"):
-        # Anything scipy.sparse-like (duck-typed: scipy is not a dependency).
-        if len(Y.shape) != 2:
-            raise ValueError(f"expected a 2-D multi-hot label matrix [N, L], got shape "
-                             f"{tuple(Y.shape)}")
-        csr = Y.tocsr(copy=True)
-        csr.sum_duplicates()
-        csr.sort_indices()
-        _check_binary(np.asarray(csr.data), "label matrix")
-        coo = csr.tocoo()
-        keep = np.asarray(coo.data) != 0
-        rows = np.asarray(coo.row, dtype=np.int64)[keep]
-        cols = np.asarray(coo.col, dtype=np.int64)[keep]
-        n, L = int(Y.shape[0]), int(Y.shape[1])
-    elif isinstance(Y, np.ndarray) and not (Y.dtype == object and Y.ndim == 1):
-        if Y.ndim != 2:
-            raise ValueError(f"expected a 2-D multi-hot label matrix [N, L], got an array "
-                             f"of shape {Y.shape}")
-        if Y.dtype.kind not in "biuf":
-            raise ValueError(f"expected a numeric or boolean multi-hot label matrix, got "
-                             f"dtype {Y.dtype}")
-        _check_binary(Y, "label matrix")
-        rows, cols = np.nonzero(Y)
-        n, L = int(Y.shape[0]), int(Y.shape[1])
-    elif isinstance(Y, (list, tuple, np.ndarray)):
-        # A list of label-index lists (what large-L data comes as).
-        if num_labels is None:
-            num_labels = list_num_labels
-        if num_labels is None:
-            raise ValueError("a list of label-index lists needs num_labels (or label_names) "
-                             "to know L; for a dense multi-hot matrix pass a 2-D array")
-        L = int(num_labels)
-        n = len(Y)
-        try:
-            lengths = np.fromiter(map(len, Y), dtype=np.int64, count=n)
-        except TypeError:
-            raise ValueError("expected a list of label-index lists (one list per training "
-                             "example), but an entry is not a list") from None
-        flat = np.array(list(itertools.chain.from_iterable(Y)))
-        if flat.size == 0:
-            flat = flat.astype(np.int64)
-        if flat.dtype.kind not in "iu":
-            raise ValueError(f"expected integer label indices in the label-index lists, "
-                             f"got dtype {flat.dtype} (for a dense multi-hot matrix pass "
-                             f"a 2-D array)")
-        flat = flat.astype(np.int64, copy=False)
-        if flat.size and (flat.min() < 0 or flat.max() >= L):
-            bad = flat[(flat < 0) | (flat >= L)][0]
-            row = int(np.searchsorted(np.cumsum(lengths),
-                                      np.flatnonzero(flat == bad)[0], side="right"))
-            raise ValueError(f"label index {int(bad)} in example {row} is out of range: "
-                             f"expected indices in [0, {L})")
-        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        key = rows * L + flat
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        if key.size > 1 and np.any(key[1:] == key[:-1]):
-            dup = int(key[1:][key[1:] == key[:-1]][0])
-            raise ValueError(f"label {dup % L} is listed twice in example {dup // L}: expected "
-                             f"lists of distinct label indices (for a dense multi-hot "
-                             f"matrix pass a 2-D array)")
-        rows, cols = key // L, key % L
-    else:
-        raise ValueError(f"expected a multi-hot label matrix (numpy array or torch tensor of "
-                         f"shape [N, L]) or a list of label-index lists, got "
-                         f"{type(Y).__name__}")
-    if num_labels is not None and int(num_labels) != L:
-        raise ValueError(f"num_labels={num_labels} does not match the label matrix width "
-                         f"L={L}")
-    if L < 1:
-        raise ValueError(f"expected at least one label, got L={L}")
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    indptr, indices = _csr_from_coo(rows, cols, n)
-    return indptr, indices, n, L
-
-
-# --------------------------------------------------------------------------- #
-# Sparse co-occurrence counts
-# --------------------------------------------------------------------------- #
-class _Labels:
-    """Training labels in CSR form plus the per-label frequencies :math:`C_{ii}`."""
-
-    def __init__(self, indptr: np.ndarray, indices: np.ndarray, num_examples: int,
-                 num_labels: int):
-        self.indptr = indptr
-        self.indices = indices
-        self.num_examples = num_examples
-        self.num_labels = num_labels
-        self.freq = np.bincount(indices, minlength=num_labels).astype(np.int64)
-
-
-def _count_block(lab: _Labels, pos: np.ndarray, row_of: np.ndarray,
-                 row_len: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Counts the pairs (label at CSR position ``pos``, any other label of its row).
-
-    ``pos`` is sorted by label. Returns ``(a, b, count)`` sorted by ``(a, b)``."""
-    L = lab.num_labels
-    r = row_of[pos]
-    cc = row_len[pos]
-    total = int(cc.sum())
-    offs = np.repeat(np.cumsum(cc) - cc, cc)
-    q = np.repeat(lab.indptr[r], cc) + (np.arange(total, dtype=np.int64) - offs)
-    other = q != np.repeat(pos, cc)
-    a = np.repeat(lab.indices[pos], cc)[other]
-    b = lab.indices[q[other]]
-    a0 = int(lab.indices[pos[0]])
-    span = int(lab.indices[pos[-1]]) - a0 + 1
-    if span * L <= max(4 * total, L):  # small key range: count without sorting
-        cnt = np.bincount((a - a0) * L + b, minlength=span * L)
-        key = np.flatnonzero(cnt)
-        cnt = cnt[key]
-        key += a0 * L
-    else:
-        key, cnt = np.unique(a * L + b, return_counts=True)
-    return key // L, key % L, cnt.astype(np.int64)
-
-
-def _pair_blocks(lab: _Labels, chunk: Optional[int] = None):
-    r"""Streams the off-diagonal co-occurrence counts :math:`C_{ab} > 0, a \neq b`.
-
-    Yields ``(a, b, count)`` blocks holding *all* pairs of a contiguous range of
-    labels :math:`a`, sorted by ``(a, b)``; successive blocks have increasing
-    :math:`a`.  A block materialises at most about ``chunk`` pairs at a time (a
-    label whose pairs alone exceed that is counted in pieces with a length-:math:`L`
-    accumulator), so memory is bounded by ``chunk`` and :math:`L`, never by
-    :math:`L^2` or by the number of non-zeros of :math:`C`.
-    """
-    chunk = _MAX_PAIRS_PER_CHUNK if chunk is None else chunk
-    L = lab.num_labels
-    lengths = np.diff(lab.indptr)
-    row_of = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
-    row_len = lengths[row_of]  # for every CSR entry: how many labels its row has
-    pos = np.flatnonzero(row_len > 1)
-    pos = pos[np.argsort(lab.indices[pos], kind="stable")]  # grouped by label a
-    if pos.size == 0:
-        return
-    labels = lab.indices[pos]
-    cum = np.cumsum(row_len[pos])
-    lo = 0
-    while lo < pos.size:
-        base = int(cum[lo - 1]) if lo else 0
-        hi = int(np.searchsorted(cum, base + chunk, side="right"))
-        if hi < pos.size:  # snap back to the first entry of label `labels[hi]`
-            hi = int(np.searchsorted(labels, labels[hi], side="left"))
-        if hi > lo:
-            yield _count_block(lab, pos[lo:hi], row_of, row_len)
-            lo = hi
-            continue
-        # A single label with more than `chunk` pairs: accumulate over its rows.
-        a = int(labels[lo])
-        end = int(np.searchsorted(labels, a, side="right"))
-        acc = np.zeros(L, dtype=np.int64)
-        while lo < end:
-            base = int(cum[lo - 1]) if lo else 0
-            stop = min(max(int(np.searchsorted(cum, base + chunk, side="right")), lo + 1),
-                       end)
-            _, b, cnt = _count_block(lab, pos[lo:stop], row_of, row_len)
-            acc[b] += cnt
-            lo = stop
-        b = np.flatnonzero(acc)
-        yield np.full(b.size, a, dtype=np.int64), b, acc[b]
-
-
-def _lookup_counts(src: np.ndarray, dst: np.ndarray, lab: _Labels) -> np.ndarray:
-    """Co-occurrence counts :math:`C_{dst, src}` of arbitrary label pairs."""
-    L = lab.num_labels
-    out = np.zeros(src.size, dtype=np.int64)
-    loop = src == dst
-    out[loop] = lab.freq[src[loop]]
-    query = dst[~loop] * L + src[~loop]
-    if query.size == 0:
-        return out
-    wanted = np.unique(query)
-    keys, counts = [], []
-    for a, b, cnt in _pair_blocks(lab):
-        key = a * L + b
-        pos = np.clip(np.searchsorted(wanted, key), 0, wanted.size - 1)
-        hit = wanted[pos] == key
-        keys.append(key[hit])
-        counts.append(cnt[hit])
-    if keys:
-        key = np.concatenate(keys)  # sorted: blocks come in increasing (a, b) order
-        cnt = np.concatenate(counts)
-        if key.size:
-            pos = np.clip(np.searchsorted(key, query), 0, key.size - 1)
-            hit = key[pos] == query
-            vals = np.zeros(query.size, dtype=np.int64)
-            vals[hit] = cnt[pos[hit]]
-            out[~loop] = vals
-    return out
 
 
 # --------------------------------------------------------------------------- #
@@ -348,110 +96,7 @@ def _to_python(value: Any) -> Any:
     return value
 
 
-def _check_label_names(label_names: Optional[Sequence[str]], num_labels: int) -> List[str]:
-    if label_names is None:
-        return [f"label_{i}" for i in range(num_labels)]
-    if isinstance(label_names, str):
-        raise ValueError("expected label_names to be a list of strings, got a single string")
-    names = list(label_names)
-    if len(names) != num_labels:
-        raise ValueError(f"expected {num_labels} label names (one per label), got "
-                         f"{len(names)}")
-    for i, name in enumerate(names):
-        if not isinstance(name, str):
-            raise ValueError(f"expected label names to be strings, label {i} is "
-                             f"{type(name).__name__} {name!r}")
-    if len(set(names)) != len(names):
-        seen = set()
-        dup = next(n for n in names if n in seen or seen.add(n))
-        raise ValueError(f"expected distinct label names, {dup!r} appears more than once")
-    return names
 
-
-# --------------------------------------------------------------------------- #
-# Edge lists (kind="given")
-# --------------------------------------------------------------------------- #
-def _resolve(token: Any, index: Dict[str, int], num_labels: int) -> Optional[int]:
-    """Label name or index -> index; ``None`` if unknown. Names take precedence over
-    numeric strings."""
-    if isinstance(token, Tensor) and token.dim() == 0 and not token.is_floating_point():
-        token = int(token)
-    if _is_int_like(token):
-        return int(token) if 0 <= int(token) < num_labels else None
-    if isinstance(token, str):
-        if token in index:
-            return index[token]
-        if token.isdigit() and int(token) < num_labels:
-            return int(token)
-    return None
-
-
-def _unknown(token: Any, num_labels: int) -> str:
-    return (f"unknown label {token!r} (expected a label name or an index in "
-            f"[0, {num_labels}))")
-
-
-def _read_edge_file(path: Union[str, os.PathLike], index: Dict[str, int],
-                    num_labels: int) -> Tuple[List[int], List[int]]:
-    src: List[int] = []
-    dst: List[int] = []
-    path = os.fspath(path)
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            tokens = line.split("#", 1)[0].split()
-            if not tokens:
-                continue
-            if len(tokens) == 1:
-                raise ValueError(f"{path}, line {lineno}: expected a pair 'a b' of labels, "
-                                 f"got only {tokens[0]!r}")
-            if len(tokens) > 2:
-                raise ValueError(f"{path}, line {lineno}: expected a pair 'a b' of labels, "
-                                 f"got the extra token {tokens[2]!r}")
-            ids = []
-            for tok in tokens:
-                i = _resolve(tok, index, num_labels)
-                if i is None:
-                    raise ValueError(f"{path}, line {lineno}: {_unknown(tok, num_labels)}")
-                ids.append(i)
-            src.append(ids[0])
-            dst.append(ids[1])
-    return src, dst
-
-
-def _read_edge_pairs(edges: Any, index: Dict[str, int],
-                     num_labels: int) -> Tuple[List[int], List[int]]:
-    if isinstance(edges, Tensor):
-        edges = edges.detach().cpu().numpy()
-    if isinstance(edges, np.ndarray) and edges.dtype.kind in "iu":
-        if edges.ndim != 2 or edges.shape[1] != 2:
-            raise ValueError(f"expected edge pairs of shape [E, 2], got an array of shape "
-                             f"{edges.shape}")
-        bad = (edges < 0) | (edges >= num_labels)
-        if bad.any():
-            e = int(np.flatnonzero(bad.any(axis=1))[0])
-            tok = int(edges[e][bad[e]][0])
-            raise ValueError(f"edge {e}: {_unknown(tok, num_labels)}")
-        return edges[:, 0].tolist(), edges[:, 1].tolist()
-    src: List[int] = []
-    dst: List[int] = []
-    for e, pair in enumerate(edges):
-        if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
-            raise ValueError(f"edge {e}: expected a pair (a, b) of label names or indices, "
-                             f"got {pair!r}")
-        ids = []
-        for tok in pair:
-            i = _resolve(tok, index, num_labels)
-            if i is None:
-                raise ValueError(f"edge {e}: {_unknown(tok, num_labels)}")
-            ids.append(i)
-        src.append(ids[0])
-        dst.append(ids[1])
-    return src, dst
-
-
-# --------------------------------------------------------------------------- #
-# LabelGraph
-# --------------------------------------------------------------------------- #
 class LabelGraph:
     r"""The label :math:`\rightarrow` label edge set that LaMP's label attention runs over.
 
@@ -497,7 +142,7 @@ class LabelGraph:
                  edge_weight: Optional[Union[Tensor, np.ndarray]] = None,
                  label_names: Optional[Sequence[str]] = None, kind: str = "custom",
                  params: Optional[Dict[str, Any]] = None):
-        if not _is_int_like(num_nodes) or int(num_nodes) < 1:
+        if not is_int_like(num_nodes) or int(num_nodes) < 1:
             raise ValueError(f"expected num_nodes to be a positive integer, got {num_nodes!r}")
         L = int(num_nodes)
         ei = edge_index.detach().cpu().numpy() if isinstance(edge_index, Tensor) \
@@ -528,7 +173,7 @@ class LabelGraph:
         self.edge_index: Tensor = torch.from_numpy(np.stack([src, dst]))
         self.edge_weight: Tensor = torch.from_numpy(w.astype(np.float32))
         self.num_nodes: int = L
-        self.label_names: List[str] = _check_label_names(label_names, L)
+        self.label_names: List[str] = check_label_names(label_names, L)
         self.kind: str = str(kind)
         self.params: Dict[str, Any] = _to_python(dict(params or {}))
 
@@ -544,6 +189,12 @@ class LabelGraph:
 
     # ------------------------------------------------------------------ build
     @classmethod
+    def _from_built(cls, built: BuiltGraph, kind: str) -> "LabelGraph":
+        """A graph from a kind builder's result (:mod:`lamp_pyg.graphs.kinds`)."""
+        return cls._from_arrays(built.src, built.dst, built.weight, built.num_labels,
+                                built.loop_weight, built.label_names, kind, built.params)
+
+    @classmethod
     def from_labels(cls, Y: Optional[LabelInput], kind: str = "prior",
                     label_names: Optional[Sequence[str]] = None,
                     num_labels: Optional[int] = None, **params: Any) -> "LabelGraph":
@@ -553,7 +204,9 @@ class LabelGraph:
         kinds are (every kind also gets all self-loops :math:`(i, i)`):
 
         * ``prior`` (LaMP_pr): undirected, :math:`\{(j, i), (i, j) : i \neq j,
-          C_{ij} \geq \text{min\_count}\}`. Parameter ``min_count`` (default ``1``).
+          C_{ij} \geq \text{min\_count}\}`, i.e. the labels that co-occur in at
+          least ``min_count`` training examples. Parameter ``min_count`` (default
+          ``1``).
         * ``full`` (LaMP_fc): all :math:`L^2` ordered pairs.
         * ``edgeless`` (LaMP_el): self-loops only.
         * ``conditional`` (ML-GCN): directed :math:`j \rightarrow i` when
@@ -574,9 +227,11 @@ class LabelGraph:
         * ``given``: parameters ``edges`` and ``undirected`` (default ``True``),
           as in :meth:`from_edge_list`.
 
-        Edge weights are :math:`C_{ij}` (self-loops: :math:`C_{ii}`), also for
-        ``full``, ``edgeless`` and ``given``; with ``Y=None`` (only allowed for
-        those three) they are ones.
+        Each kind is one builder in :data:`lamp_pyg.graphs.kinds.KIND_BUILDERS`;
+        :data:`lamp_pyg.graphs.GRAPH_KINDS` lists them.  Edge weights are
+        :math:`C_{ij}` (self-loops: :math:`C_{ii}`), also for ``full``,
+        ``edgeless`` and ``given``; with ``Y=None`` (only allowed for those three)
+        they are ones.
 
         Args:
             Y: Training labels: a multi-hot ``[N, L]`` numpy array or torch tensor
@@ -596,128 +251,14 @@ class LabelGraph:
                 label-name count that does not match :math:`L`, unknown kinds or
                 parameters, ``k < 1`` or ``tau`` outside :math:`(0, 1]`.
         """
-        if kind not in _KIND_PARAMS:
-            raise ValueError(f"unknown label graph kind {kind!r}: expected one of "
-                             f"{', '.join(KINDS)}")
-        accepted = _KIND_PARAMS[kind]
-        unknown = sorted(set(params) - set(accepted))
-        if unknown:
-            ok = ", ".join(accepted) if accepted else "none"
-            raise ValueError(f"unknown parameter(s) {', '.join(unknown)} for kind {kind!r}: "
-                             f"expected {ok}")
-        p = {name: params.get(name, default) for name, default in accepted.items()}
-        missing = [name for name, v in p.items() if v is _REQUIRED]
-        if missing:
-            raise ValueError(f"kind {kind!r} needs the parameter(s) {', '.join(missing)}")
-
+        p = bind_params(kind, params)
         if label_names is not None and not isinstance(label_names, str):
             label_names = list(label_names)
-        names_len = None if label_names is None or isinstance(label_names, str) \
-            else len(label_names)
-
-        if kind == "given":
-            if names_len is not None and num_labels is not None and names_len != num_labels:
-                raise ValueError(f"expected {num_labels} label names (num_labels), got "
-                                 f"{names_len}")
-            if label_names is None and num_labels is None and Y is not None:
-                num_labels = _label_matrix_to_csr(Y, None)[3]
-            return cls.from_edge_list(p["edges"], label_names if label_names is not None
-                                      else num_labels, undirected=p["undirected"], Y=Y)
-
-        # Validate the recipe's parameters before touching the labels.
-        if kind == "prior":
-            min_count = p["min_count"]
-            if not _is_int_like(min_count) or min_count < 1:
-                raise ValueError(f"expected min_count to be an integer >= 1, got "
-                                 f"{min_count!r}")
-            p["min_count"] = int(min_count)
-        elif kind == "conditional":
-            tau = p["tau"]
-            if isinstance(tau, bool) or not isinstance(tau, (int, float, np.number)) \
-                    or not 0.0 < float(tau) <= 1.0:
-                raise ValueError(f"expected tau in (0, 1], got {tau!r}")
-            p["tau"] = float(tau)
-        elif kind == "knn":
-            k = p["k"]
-            if not _is_int_like(k) or k < 1:
-                raise ValueError(f"expected k to be an integer >= 1, got {k!r}")
-            p["k"] = int(k)
-            if not isinstance(p["symmetric"], (bool, np.bool_)):
-                raise ValueError(f"expected symmetric to be a bool, got {p['symmetric']!r}")
-            p["symmetric"] = bool(p["symmetric"])
-
-        lab: Optional[_Labels] = None
-        if Y is None:
-            if kind not in ("full", "edgeless"):
-                raise ValueError(f"kind {kind!r} is built from the training labels: expected "
-                                 f"a label matrix Y, got None")
-            if num_labels is None:
-                num_labels = names_len
-            if num_labels is None:
-                raise ValueError("without Y, num_labels (or label_names) is needed")
-            if not _is_int_like(num_labels) or int(num_labels) < 1:
-                raise ValueError(f"expected num_labels to be a positive integer, got "
-                                 f"{num_labels!r}")
-            L = int(num_labels)
-        else:
-            if num_labels is not None and (not _is_int_like(num_labels)
-                                           or int(num_labels) < 1):
-                raise ValueError(f"expected num_labels to be a positive integer, got "
-                                 f"{num_labels!r}")
-            lab = _Labels(*_label_matrix_to_csr(Y, num_labels, names_len))
-            L = lab.num_labels
-        names = _check_label_names(label_names, L)
-
-        # Off-diagonal edges, collected block by block (a block = all co-occurrence
-        # pairs (a = target, b = source) of a range of target labels).
-        srcs: List[np.ndarray] = []
-        dsts: List[np.ndarray] = []
-        ws: List[np.ndarray] = []
-        if kind in ("prior", "conditional", "knn"):
-            for a, b, cnt in _pair_blocks(lab):
-                if kind == "prior":
-                    keep = cnt >= p["min_count"]
-                elif kind == "conditional":
-                    keep = cnt / lab.freq[a] >= p["tau"]  # P(b | a) = C_ab / C_aa
-                else:  # knn: by target, then count descending, then source ascending
-                    # (the block is sorted by (a, b), so a stable sort keeps b ascending)
-                    top = int(cnt.max())
-                    order = np.argsort((a - a[0]) * (top + 1) + (top - cnt), kind="stable")
-                    a, b, cnt = a[order], b[order], cnt[order]
-                    first = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
-                    rank = np.arange(a.size) - np.repeat(first, np.diff(np.r_[first, a.size]))
-                    keep = rank < p["k"]
-                srcs.append(b[keep])
-                dsts.append(a[keep])
-                ws.append(cnt[keep])
-            if kind == "knn" and p["symmetric"]:
-                srcs, dsts, ws = srcs + dsts, dsts + srcs, ws + ws
-        elif kind == "full":
-            loops = np.arange(L, dtype=np.int64)
-            dsts.append(np.repeat(loops, L))
-            srcs.append(np.tile(loops, L))
-            if lab is None:
-                ws.append(np.ones(L * L))
-            else:  # edge (b -> a) sits at position a * L + b
-                w = np.zeros(L * L, dtype=np.int64)
-                w[loops * (L + 1)] = lab.freq
-                for a, b, cnt in _pair_blocks(lab):
-                    w[a * L + b] = cnt
-                ws.append(w)
-
-        empty = [np.zeros(0, dtype=np.int64)]
-        src = np.concatenate(empty + srcs)
-        dst = np.concatenate(empty + dsts)
-        w = np.concatenate(empty + ws)
-        p = {"num_examples": None if lab is None else lab.num_examples,
-             "weight": "ones" if lab is None else "count", **p}
-        # Self-loops carry the label frequency C_ii.
-        return cls._from_arrays(src, dst, w, L, 1.0 if lab is None else lab.freq, names,
-                                kind, p)
+        return cls._from_built(KIND_BUILDERS[kind](Y, label_names, num_labels, **p), kind)
 
     @classmethod
-    def from_edge_list(cls, edges: Union[str, os.PathLike, Iterable],
-                       label_names: Union[Sequence[str], int], undirected: bool = True,
+    def from_edge_list(cls, edges: EdgeInput, label_names: Union[Sequence[str], int],
+                       undirected: bool = True,
                        Y: Optional[LabelInput] = None) -> "LabelGraph":
         r"""Builds a ``given`` label graph from user-supplied edges (e.g. a topic
         hierarchy's parent-child pairs), plus all self-loops.
@@ -725,13 +266,14 @@ class LabelGraph:
         A pair ``(a, b)`` is the edge :math:`a \rightarrow b` (``a`` sends to
         ``b``); with ``undirected=True`` the edge :math:`b \rightarrow a` is added
         too.  Labels are given by name or by index; a string that is a label name is
-        always read as the name, otherwise a string of digits is read as an index.
+        always read as the name, otherwise a string of decimal digits is read as an
+        index.
 
         Args:
-            edges: Either a path to a text file with one whitespace-separated pair
-                ``a b`` per line (blank lines and ``#`` comments are skipped; label
-                names therefore cannot contain whitespace or ``#``), or an iterable
-                of pairs, or an integer array/tensor of shape ``[E, 2]``.
+            edges: Either a path to a UTF-8 text file with one whitespace-separated
+                pair ``a b`` per line (blank lines and ``#`` comments are skipped;
+                label names therefore cannot contain whitespace or ``#``), or an
+                iterable of pairs, or an integer array/tensor of shape ``[E, 2]``.
             label_names (list[str] or int): The label names, or just :math:`L`
                 (then names default to ``label_0``, ... and pairs use indices).
             undirected (bool, optional): Add each edge in both directions.
@@ -740,48 +282,15 @@ class LabelGraph:
                 weights are co-occurrence counts, otherwise ones.
 
         Raises:
-            ValueError: For an unknown label name or out-of-range index, or a line
-                that is not a pair; for a file the message names the file, the line
-                and the offending token.
+            ValueError: For an unknown label name or out-of-range index, a line
+                or entry that is not a pair, a file that is not UTF-8 text, or
+                ``edges`` that are neither a path nor iterable.  For a file it is a
+                :class:`~lamp_pyg.io.base.DataFormatError` naming the file, the line
+                and the offending token; for in-memory pairs the message names the
+                pair's position (``edge e``).
         """
-        if _is_int_like(label_names):
-            if int(label_names) < 1:
-                raise ValueError(f"expected a positive number of labels, got {label_names}")
-            names = _check_label_names(None, int(label_names))
-        elif label_names is None:
-            raise ValueError("from_edge_list needs label_names (a list of names, or L)")
-        else:
-            names = _check_label_names(label_names, len(label_names))
-        L = len(names)
-        if not isinstance(undirected, (bool, np.bool_)):
-            raise ValueError(f"expected undirected to be a bool, got {undirected!r}")
-        index = {name: i for i, name in enumerate(names)}
-        source = None
-        if isinstance(edges, (str, os.PathLike)):
-            source = os.fspath(edges)
-            if not os.path.isfile(source):
-                raise ValueError(f"edge list file not found: {source}")
-            src_l, dst_l = _read_edge_file(source, index, L)
-        else:
-            src_l, dst_l = _read_edge_pairs(edges, index, L)
-        src = np.asarray(src_l, dtype=np.int64)
-        dst = np.asarray(dst_l, dtype=np.int64)
-        if undirected:
-            src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
-        n, loop_weight = None, 1.0
-        if Y is None:
-            w = np.ones(src.size)
-        else:
-            lab = _Labels(*_label_matrix_to_csr(Y, None, L))
-            if lab.num_labels != L:
-                raise ValueError(f"expected a label matrix with one column per label "
-                                 f"({L}), got {lab.num_labels} columns")
-            n, loop_weight = lab.num_examples, lab.freq
-            w = _lookup_counts(src, dst, lab)
-        params = {"num_examples": n, "weight": "ones" if Y is None else "count",
-                  "undirected": bool(undirected), "source": source,
-                  "num_given_pairs": len(src_l)}
-        return cls._from_arrays(src, dst, w, L, loop_weight, names, "given", params)
+        return cls._from_built(build_edge_list(edges, label_names, undirected=undirected, Y=Y),
+                               "given")
 
     # ------------------------------------------------------------ properties
     @property

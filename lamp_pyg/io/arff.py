@@ -3,33 +3,64 @@
 ARFF is Weka's attribute-relation file format. Multi-label benchmarks ship it in two
 flavours that differ only in where the label attributes are:
 
-- **MULAN** (bibtex, delicious, yeast, emotions, scene, ...): labels are the attributes
-  named in a separate XML label header ``<name>.xml``
+- **MULAN** (bibtex, delicious, yeast, emotions, scene, corel5k, birds, ...): labels are
+  the attributes named in a separate XML label header ``<name>.xml``
   (``<labels xmlns="http://mulan.sourceforge.net/labels"><label name="..."/>...``,
   possibly nested for hierarchies). In practice they are the last attributes.
 - **MEKA**: the ``@relation`` name carries a ``-C n`` option; ``n > 0`` means the first
   ``n`` attributes are the labels, ``n < 0`` the last ``|n|``.
 
+Label selection, in order of precedence: the XML label names (``label_names``), then
+``num_labels``, then ``-C``; ``-C`` is ignored when either of the others is given. When
+``-C`` alone decides, every attribute it selects must be binary, so that a stale ``-C``
+(left in the name after the file was edited) is an error naming the ``-C`` value and
+the first offending attribute, never word features read as labels.
+
 Supported syntax: ``@relation``, ``@attribute`` with ``numeric`` / ``real`` /
-``integer`` or a nominal ``{v1, v2, ...}`` type, ``@data``, ``%`` comment lines, quoted
-(``'...'`` / ``"..."`` with backslash escapes) names and values, dense comma-separated
-rows and sparse ``{index value, ...}`` rows (0-based attribute indices; attributes left
-out are 0). Not supported (raise :class:`DataFormatError`): ``string`` / ``date`` /
-``relational`` attributes, missing values ``?`` and instance weights.
+``integer``, nominal ``{v1, v2, ...}`` or ``string`` type, ``@data``, ``%`` comment
+lines, quoted (``'...'`` / ``"..."`` with backslash escapes) names and values, dense
+comma-separated rows and sparse ``{index value, ...}`` rows (0-based attribute indices;
+attributes left out are 0, i.e. Weka's internal value 0: the *first declared value* of a
+nominal attribute). Not supported (raise :class:`DataFormatError`): ``date`` and
+``relational`` attributes and instance weights.
 
-Feature values: numeric attributes as written; nominal attributes as the position of the
-value in the declaration (Weka's internal value), which for the usual ``{0,1}`` is the
-value itself. Label attributes must be declared ``{0,1}`` or numeric and hold 0 or 1.
+Features, one or more columns per input attribute, in attribute order:
 
-Only numpy is used here (no torch). Parsing is a line loop with regex validation of
-sparse rows and numpy conversion of dense rows: delicious (16k sparse rows, 1483
-attributes) parses in about a second.
+- ``numeric`` / ``real`` / ``integer``: one column, the value as written.
+- nominal ``{0,1}`` (exactly these two values, in this order): one binary column, the
+  value as written. This is what MULAN's bag-of-words benchmarks use.
+- any other nominal (``{YES,NO}``, birds' ``location {2,10,1,7,...}``, and also
+  ``{1,0}``): **one-hot**, one column per declared value, named ``attr=value``; a row
+  sets the column of its value to 1. ``{1,0}`` is one-hot rather than binary because in
+  sparse rows an omitted ``{1,0}`` attribute means ``1`` (its first value), which a
+  single 0/1 column would silently turn into 0.
+- ``string`` (a row id, a comment): **dropped**, and counted in ``skipped`` as
+  ``"string attribute 'name' (dropped)": rows``.
+
+So ``RawDataset.num_features`` (columns) can exceed ``num_attributes`` (input attributes
+as declared, label and string attributes excluded; what MULAN's table calls features):
+birds has 260 attributes and 271 features. Label attributes must be declared ``{0,1}``
+or numeric and hold 0 or 1.
+
+Missing values ``?``: by default a :class:`DataFormatError` naming the file, line and
+attribute; with ``missing='zero'`` a missing feature value reads as 0 (a missing nominal
+value as no one-hot column) and the replaced values are counted in ``skipped`` as
+``"missing values '?' (read as 0)"``. A missing label value is always an error.
+
+Values must be finite: ``nan``, ``inf``, ``-Infinity`` ... and numbers beyond the float32
+range (which would become infinite) raise :class:`DataFormatError` with file and line,
+in dense and sparse rows alike.
+
+Only numpy is used here (no torch). Parsing is one line loop (:func:`_read_rows`,
+collecting values flat) followed by vectorised checks and assembly (:func:`_check_values`,
+:func:`_dense_block`, :func:`_sparse_block`): delicious (16k sparse rows, 1483
+attributes) parses in about 0.3 s.
 """
 from __future__ import annotations
 
 import re
 import xml.parsers.expat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -49,7 +80,10 @@ __all__ = [
 ]
 
 _NUMERIC_TYPES = ("numeric", "real", "integer")
-_UNSUPPORTED_TYPES = ("string", "date", "relational")
+_UNSUPPORTED_TYPES = ("date", "relational")
+_MISSING_MODES = ("error", "zero")
+_MISSING_KEY = "missing values '?' (read as 0)"
+_F32_MAX = float(np.finfo(np.float32).max)
 # A sparse row body: "idx value, idx value, ..." (values unquoted; quoted ones take the slow path).
 _SPARSE_BODY = re.compile(r"\s*(?:\d+\s+[^\s,{}]+\s*(?:,\s*\d+\s+[^\s,{}]+\s*)*)?")
 _SPARSE_ENTRY = re.compile(r"""\s*(\d+)\s+('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s'"{},]+)\s*""", re.S)
@@ -64,7 +98,7 @@ class ArffAttribute:
     Attributes:
         name: Attribute name, unquoted and unescaped (unquoted names are kept verbatim,
             backslashes included, so that they match MULAN's XML label names).
-        type: ``'numeric'`` or ``'nominal'``.
+        type: ``'numeric'``, ``'nominal'`` or ``'string'`` (dropped when reading rows).
         values: Declared nominal values (``None`` for numeric attributes).
         line: 1-based line of the declaration.
     """
@@ -82,8 +116,9 @@ class ArffData:
     Attributes:
         split: The rows. ``labels`` index into :attr:`label_names`; ``ids`` are
             ``"<file name>:<line>"``.
-        feature_names: Names of the non-label attributes, in attribute order; sparse
-            feature indices and dense columns index into this list.
+        feature_names: Names of the feature columns, in attribute order (``attr=value``
+            for the one-hot columns of a nominal attribute); sparse feature indices and
+            dense columns index into this list.
         label_names: Names of the label attributes, in attribute (column) order.
         relation: The ``@relation`` name.
         attributes: All ``@attribute`` declarations in file order.
@@ -91,6 +126,9 @@ class ArffData:
             these rows are *kept* in :attr:`split` (dropping them is the dataset step's
             decision), so this is a count, not a number of skipped rows.
         path: The file read.
+        skipped: What was dropped or replaced, reason -> count: ``"string attribute
+            'id' (dropped)"`` (rows) and, with ``missing='zero'``, ``"missing values '?'
+            (read as 0)"`` (values). Empty for most files.
     """
 
     split: RawSplit
@@ -100,11 +138,17 @@ class ArffData:
     attributes: List[ArffAttribute]
     rows_without_labels: int
     path: str
+    skipped: Dict[str, int] = field(default_factory=dict)
 
     @property
     def num_features(self) -> int:
-        """Number of feature (non-label) attributes."""
+        """Number of feature columns (a one-hot nominal attribute counts once per value)."""
         return len(self.feature_names)
+
+    @property
+    def num_attributes(self) -> int:
+        """Number of input attributes as declared: labels and ``string`` attributes excluded."""
+        return sum(1 for a in self.attributes if a.type != "string") - len(self.label_names)
 
 
 # --------------------------------------------------------------------------- text & header
@@ -216,6 +260,37 @@ class _Header:
     relation_rest: str = ""  # the whole text after @relation (MEKA options may follow an unquoted name)
 
 
+def _parse_attribute(rest: str, path: Path, lineno: int) -> ArffAttribute:
+    """The text after ``@attribute``: a name and a type."""
+    name, pos = _take_token(rest, 0, path, lineno)
+    if name is None:
+        raise DataFormatError(path, lineno, "@attribute without a name")
+    typ = rest[pos:].strip()
+    if typ.startswith("{"):
+        close = typ.rfind("}")
+        if close < 0:
+            raise DataFormatError(path, lineno, f"nominal type of {name!r} is not closed: expected '}}'")
+        values = _split_values(typ[1:close], path, lineno)
+        if values == [""]:
+            raise DataFormatError(path, lineno, f"nominal type of {name!r} has no values")
+        if len(set(values)) != len(values):
+            dup = next(v for v in values if values.count(v) > 1)
+            raise DataFormatError(path, lineno, f"nominal type of {name!r} lists {dup!r} twice: "
+                                                "expected distinct values")
+        return ArffAttribute(name, "nominal", values, lineno)
+    t = typ.split()[0].lower() if typ.split() else ""
+    if t in _NUMERIC_TYPES:
+        return ArffAttribute(name, "numeric", None, lineno)
+    if t == "string":
+        return ArffAttribute(name, "string", None, lineno)
+    if t in _UNSUPPORTED_TYPES:
+        raise DataFormatError(path, lineno, f"attribute {name!r} has type {t!r}, which is not supported: "
+                                            "expected numeric, real, integer, {v1,v2,...} (nominal) "
+                                            "or string (dropped)")
+    raise DataFormatError(path, lineno, f"attribute {name!r}: expected a type numeric, real, integer, "
+                                        f"{{v1,v2,...}} or string, found {typ[:40]!r}")
+
+
 def _parse_header(path: Path, lines: List[str]) -> _Header:
     relation: Optional[str] = None
     relation_line = 0
@@ -244,33 +319,11 @@ def _parse_header(path: Path, lines: List[str]) -> _Header:
             if relation is None:
                 raise DataFormatError(path, lineno, "@attribute before @relation: expected the "
                                                     "header to start with @relation")
-            name, pos = _take_token(rest, 0, path, lineno)
-            if name is None:
-                raise DataFormatError(path, lineno, "@attribute without a name")
-            typ = rest[pos:].strip()
-            if typ.startswith("{"):
-                close = typ.rfind("}")
-                if close < 0:
-                    raise DataFormatError(path, lineno, f"nominal type of {name!r} is not closed: "
-                                                        "expected '}'")
-                values = _split_values(typ[1:close], path, lineno)
-                if values == [""]:
-                    raise DataFormatError(path, lineno, f"nominal type of {name!r} has no values")
-                attr = ArffAttribute(name, "nominal", values, lineno)
-            else:
-                t = typ.split()[0].lower() if typ.split() else ""
-                if t in _NUMERIC_TYPES:
-                    attr = ArffAttribute(name, "numeric", None, lineno)
-                elif t in _UNSUPPORTED_TYPES:
-                    raise DataFormatError(path, lineno, f"attribute {name!r} has type {t!r}: only "
-                                                        "numeric/real/integer and {nominal} are supported")
-                else:
-                    raise DataFormatError(path, lineno, f"attribute {name!r}: expected a type "
-                                                        f"numeric, real, integer or {{v1,v2,...}}, found {typ[:40]!r}")
-            if name in seen:
-                raise DataFormatError(path, lineno, f"attribute {name!r} already declared on line "
-                                                    f"{seen[name]}: expected unique names")
-            seen[name] = lineno
+            attr = _parse_attribute(rest, path, lineno)
+            if attr.name in seen:
+                raise DataFormatError(path, lineno, f"attribute {attr.name!r} already declared on line "
+                                                    f"{seen[attr.name]}: expected unique names")
+            seen[attr.name] = lineno
             attrs.append(attr)
         elif kw == "data":
             if relation is None:
@@ -285,35 +338,440 @@ def _parse_header(path: Path, lines: List[str]) -> _Header:
         raise DataFormatError(path, None, "empty file: expected an ARFF header starting with @relation")
     last = len(lines) - (1 if lines and lines[-1] == "" else 0)
     raise DataFormatError(path, last, "file ends before @data: expected a complete header "
-                                            "followed by @data and rows (truncated file?)")
+                                      "followed by @data and rows (truncated file?)")
+
+
+# --------------------------------------------------------------------------- labels & layout
+
+
+def _is01(a: ArffAttribute) -> bool:
+    return a.type == "nominal" and a.values == ["0", "1"]
+
+
+def _stale_c(c: int, a: ArffAttribute, what: str) -> str:
+    """Message for a MEKA ``-C`` option that selects a non-binary attribute as a label."""
+    return (f"'-C {c}' in @relation makes the {'first' if c > 0 else 'last'} {abs(c)} attributes "
+            f"the labels, but label attribute {a.name!r} (line {a.line}) {what}: expected binary "
+            "labels (declared {0,1}, or numeric holding only 0 and 1). The -C option may be stale "
+            "(the attributes changed after MEKA wrote it): pass the MULAN XML label header "
+            "(label_names, e.g. from read_mulan_labels) or num_labels")
+
+
+def _meka_c(path: Path, header: _Header) -> int:
+    m = _MEKA_C.search(header.relation) or _MEKA_C.search(header.relation_rest)
+    if m is None:
+        raise DataFormatError(
+            path, header.relation_line,
+            f"no label information in @relation {header.relation!r}: expected MEKA's "
+            "'-C <n>' option, or pass label_names (MULAN) or num_labels")
+    return int(m.group(1))
+
+
+def _label_attributes(path: Path, header: _Header, label_names, labels_first,
+                      num_labels) -> Tuple[List[int], Optional[int]]:
+    """Indices of the label attributes (ascending) and the MEKA ``-C`` value if it decided."""
+    attrs = header.attributes
+    n_attr = len(attrs)
+    c = None
+    if label_names is not None:
+        label_names = list(label_names)
+        if len(set(label_names)) != len(label_names):
+            raise ValueError("label_names contains duplicates")
+        pos = {a.name: j for j, a in enumerate(attrs)}
+        missing = [n for n in label_names if n not in pos]
+        if missing:
+            raise DataFormatError(
+                path, header.data_line,
+                f"{len(missing)} label(s) of the label header are not declared by any @attribute, "
+                f"e.g. {missing[:3]}: expected every label name to be an attribute of the ARFF file")
+        label_attr = sorted(pos[n] for n in label_names)
+    else:
+        first, n, where = labels_first, num_labels, header.data_line
+        if n is None:
+            c = _meka_c(path, header)
+            first, n, where = c > 0, abs(c), header.relation_line
+        if not 0 < n < n_attr:
+            raise DataFormatError(path, where, f"{n} label attributes requested but the header "
+                                               f"declares {n_attr} attributes: expected 0 < labels < {n_attr}")
+        label_attr = list(range(n)) if first else list(range(n_attr - n, n_attr))
+    for j in label_attr:
+        a = attrs[j]
+        if a.type == "numeric" or _is01(a):
+            continue
+        what = "string" if a.type == "string" else "{" + ",".join(a.values) + "}"
+        if c is not None:
+            raise DataFormatError(path, a.line, _stale_c(c, a, f"is declared {what}"))
+        raise DataFormatError(path, a.line, f"label attribute {a.name!r} is declared {what}: "
+                                            "expected {0,1} or numeric")
+    return label_attr, c
+
+
+class _Layout:
+    """Where each attribute of one file goes (internal, built once per file).
+
+    Feature columns follow the attribute order; a one-hot nominal attribute takes one
+    column per declared value, a ``string`` attribute none.
+    """
+
+    def __init__(self, path: Path, header: _Header, label_attr: List[int], meka_c: Optional[int],
+                 missing: str):
+        attrs = header.attributes
+        n = len(attrs)
+        self.path, self.header, self.attrs, self.n_attr = path, header, attrs, n
+        self.meka_c, self.missing = meka_c, missing
+        self.label_attr = np.asarray(label_attr, dtype=np.int64)
+        self.is_label = np.zeros(n, dtype=bool)
+        self.is_label[self.label_attr] = True
+        self.label_of = np.full(n, -1, dtype=np.int64)
+        self.label_of[self.label_attr] = np.arange(len(label_attr))
+        self.is_string = np.array([a.type == "string" for a in attrs], dtype=bool)
+        # nominal features other than {0,1}: value -> Weka's internal value (position)
+        self.nominal_index: Dict[int, Dict[str, float]] = {
+            j: {v: float(k) for k, v in enumerate(a.values)} for j, a in enumerate(attrs)
+            if a.type == "nominal" and not _is01(a) and not self.is_label[j]}
+        self.is_onehot = np.zeros(n, dtype=bool)
+        self.is_onehot[list(self.nominal_index)] = True
+        self.must01 = self.is_label | np.array([_is01(a) for a in attrs], dtype=bool)
+        self.feat_attr = np.flatnonzero(~self.is_label & ~self.is_string)
+        self.is_plain = ~self.is_label & ~self.is_string & ~self.is_onehot
+        self.col_of = np.full(n, -1, dtype=np.int64)
+        names: List[str] = []
+        for j in self.feat_attr.tolist():
+            self.col_of[j] = len(names)
+            a = attrs[j]
+            names += [f"{a.name}={v}" for v in a.values] if j in self.nominal_index else [a.name]
+        self.feature_names = names
+        self.onehot_attr = np.flatnonzero(self.is_onehot)
+        # columns that need more than float(token): nominal lookup or string (dropped)
+        self.special = {j: self.nominal_index.get(j) for j in np.flatnonzero(
+            self.is_onehot | self.is_string).tolist()}
+        self.fast = not self.special
+        self.feature_binary = bool(len(self.feat_attr)) and all(_is01(attrs[j]) for j in self.feat_attr)
+        self._check_feature_names()
+
+    def _check_feature_names(self):
+        if len(set(self.feature_names)) == len(self.feature_names):
+            return
+        seen: Dict[str, str] = {}  # feature name -> attribute name
+        for j in self.feat_attr.tolist():
+            a = self.attrs[j]
+            for f in ([f"{a.name}={v}" for v in a.values] if j in self.nominal_index else [a.name]):
+                if f in seen:
+                    raise DataFormatError(
+                        self.path, a.line, f"feature {f!r} of attribute {a.name!r} has the name of "
+                        f"a feature of attribute {seen[f]!r} (one-hot features are named "
+                        "'attribute=value'): expected distinct feature names")
+                seen[f] = a.name
+
+    @property
+    def label_names(self) -> List[str]:
+        return [self.attrs[j].name for j in self.label_attr.tolist()]
+
+    @property
+    def num_attributes(self) -> int:
+        return len(self.feat_attr)
+
+    def fail(self, lineno: Optional[int], msg: str):
+        raise DataFormatError(self.path, lineno, msg)
 
 
 # --------------------------------------------------------------------------- rows
 
 
+class _Rows:
+    """One pass over the rows after ``@data``: values collected flat (internal).
+
+    Sparse rows go to ``sp_idx`` / ``sp_val`` (``sp_count`` entries per row), dense rows
+    to ``dn_val`` (``n_attr`` per row). Values are floats: the number for numeric and
+    ``{0,1}`` attributes, Weka's internal value (position) for other nominal attributes
+    (``-1`` for a missing one read with ``missing='zero'``), ``0`` for string attributes.
+    Checks that can run vectorised (range, finiteness, 0/1) are left to :func:`_check_values`.
+    """
+
+    def __init__(self, lay: _Layout):
+        self.lay = lay
+        self.row_line: List[int] = []
+        self.row_sparse: List[bool] = []
+        self.sp_idx: List[int] = []
+        self.sp_val: List[float] = []
+        self.sp_count: List[int] = []
+        self.dn_val: List[float] = []
+        self.n_missing = 0
+
+    def missing_value(self, j: int, lineno: int) -> float:
+        lay = self.lay
+        a = lay.attrs[j]
+        if lay.is_label[j]:
+            lay.fail(lineno, f"missing value '?' for label attribute {a.name!r}: expected 0 or 1 "
+                             "(missing='zero' applies to feature attributes only)")
+        if lay.missing == "error":
+            lay.fail(lineno, f"missing value '?' for attribute {a.name!r}: expected a value (pass "
+                             "missing='zero' to read missing values as 0, counted in skipped)")
+        self.n_missing += 1
+        return -1.0 if j in lay.nominal_index else 0.0
+
+    def convert(self, j: int, tok: str, lineno: int) -> float:
+        """Slow path: one value of attribute j, with a precise message on failure."""
+        lay = self.lay
+        if lay.is_string[j]:
+            return 0.0
+        if tok == "?":
+            return self.missing_value(j, lineno)
+        index = lay.nominal_index.get(j)
+        if index is not None:
+            k = index.get(tok)
+            if k is None:
+                a = lay.attrs[j]
+                lay.fail(lineno, f"value {tok!r} of nominal attribute {a.name!r}: expected one of "
+                                 f"{{{','.join(a.values)}}}")
+            return k
+        try:
+            return float(tok)
+        except ValueError:
+            a = lay.attrs[j]
+            if a.type == "nominal":
+                lay.fail(lineno, f"value {tok!r} of nominal attribute {a.name!r}: expected one of "
+                                 f"{{{','.join(a.values)}}}")
+            lay.fail(lineno, f"value {tok!r} of attribute {a.name!r} is not numeric: expected a number")
+
+    def entries(self, ii: List[int], toks: List[str], lineno: int) -> List[float]:
+        """Values of sparse entries (indices ``ii``) one by one, after a range check."""
+        n_attr = self.lay.n_attr
+        for j in ii:
+            if j >= n_attr:
+                self.lay.fail(lineno, f"attribute index {j} out of range: expected 0..{n_attr - 1}")
+        return [self.convert(j, t, lineno) for j, t in zip(ii, toks)]
+
+    def slow_sparse(self, body: str, lineno: int) -> Tuple[List[int], List[float]]:
+        """Sparse row body with quotes, or one the fast regex rejected."""
+        ii: List[int] = []
+        toks: List[str] = []
+        if not body.strip():
+            return ii, []
+        for part in _split_values(body, self.lay.path, lineno, keep_quotes=True):
+            m = _SPARSE_ENTRY.fullmatch(part)
+            if m is None:
+                self.lay.fail(lineno, f"sparse entry {part.strip()[:30]!r}: expected '<attribute "
+                                      "index> <value>' entries separated by commas")
+            t = m.group(2)
+            ii.append(int(m.group(1)))
+            toks.append(_unescape(t[1:-1]) if t[0] in "'\"" else t)
+        return ii, self.entries(ii, toks, lineno)
+
+    def sparse_row(self, s: str, lineno: int, has_quote: bool):
+        if not s.endswith("}"):
+            self.lay.fail(lineno, "sparse row is not closed: expected '{index value, ...}' ending with "
+                                  "'}' (truncated line, or an instance weight, which is not supported)")
+        body = s[1:-1]
+        if not has_quote and _SPARSE_BODY.fullmatch(body):
+            toks = body.replace(",", " ").split()
+            ii = list(map(int, toks[0::2]))
+            vv = None
+            if self.lay.fast or self.lay.special.keys().isdisjoint(ii):
+                try:
+                    vv = list(map(float, toks[1::2]))
+                except ValueError:
+                    pass
+            if vv is None:
+                vv = self.entries(ii, toks[1::2], lineno)
+        else:
+            ii, vv = self.slow_sparse(body, lineno)
+        self.sp_idx.extend(ii)
+        self.sp_val.extend(vv)
+        self.sp_count.append(len(ii))
+        self.row_sparse.append(True)
+
+    def dense_row(self, s: str, lineno: int, has_quote: bool):
+        lay = self.lay
+        toks = _split_values(s, lay.path, lineno) if has_quote else s.split(",")
+        if len(toks) != lay.n_attr:
+            lay.fail(lineno, f"row has {len(toks)} comma-separated values: expected {lay.n_attr} "
+                             "(one per @attribute; truncated or malformed row?)")
+        try:
+            if not lay.fast:  # nominal / string columns: lookup, then float() on the rest
+                for j, index in lay.special.items():
+                    toks[j] = 0.0 if index is None else index[toks[j].strip()]
+            vv = list(map(float, toks))
+        except (ValueError, KeyError):
+            toks = _split_values(s, lay.path, lineno) if has_quote else s.split(",")
+            vv = [self.convert(j, t.strip(), lineno) for j, t in enumerate(toks)]
+        self.dn_val.extend(vv)
+        self.row_sparse.append(False)
+
+
+def _read_rows(lay: _Layout, lines: List[str]) -> _Rows:
+    """The Python pass over the data lines; everything else is vectorised."""
+    rows = _Rows(lay)
+    row_line = rows.row_line
+    sparse_row, dense_row = rows.sparse_row, rows.dense_row
+    for i in range(lay.header.data_line, len(lines)):
+        s = lines[i].strip()
+        if not s or s[0] == "%":
+            continue
+        lineno = i + 1
+        has_quote = "'" in s or '"' in s
+        if "%" in s and not has_quote:
+            s = s[:s.index("%")].rstrip()
+        if s[0] == "{":
+            sparse_row(s, lineno, has_quote)
+        else:
+            dense_row(s, lineno, has_quote)
+        row_line.append(lineno)
+    if not row_line:
+        lay.fail(lay.header.data_line, "no data rows after @data: expected at least one row "
+                                       "(truncated file?)")
+    return rows
+
+
+# --------------------------------------------------------------------------- checks & assembly
+
+
+def _check_values(lay: _Layout, values: np.ndarray, attr_at, line_of, m01: np.ndarray) -> None:
+    """Finite (float32) values everywhere; 0/1 for labels and ``{0,1}`` attributes.
+
+    ``values[k]`` (``k`` in file order) belongs to attribute ``attr_at(k)`` (``k`` an int
+    or an array) on line ``line_of(k)``; ``m01`` are the positions of 0/1-valued attributes.
+    """
+    finite = np.isfinite(values)
+    if not finite.all():
+        bad = int(np.argmin(finite))
+    elif values.size and (values.max() > _F32_MAX or values.min() < -_F32_MAX):
+        bad = int(np.flatnonzero(np.abs(values) > _F32_MAX)[0])
+    else:
+        bad = None
+    if bad is not None:
+        lay.fail(line_of(bad), f"value {values[bad]:g} of attribute {lay.attrs[int(attr_at(bad))].name!r} "
+                               "is not a finite number: expected a finite value within the float32 "
+                               "range (NaN and infinity are not accepted)")
+    if not m01.size:
+        return
+    v = values[m01]
+    bad = m01[(v != 0.0) & (v != 1.0)]
+    if not bad.size:
+        return
+    if lay.meka_c is not None:
+        bad_attr = attr_at(bad)
+        lab = lay.is_label[bad_attr]
+        if lab.any():
+            j = int(bad_attr[lab].min())  # the first offending label attribute, in column order
+            k = int(bad[bad_attr == j][0])
+            a = lay.attrs[j]
+            lay.fail(line_of(k), _stale_c(lay.meka_c, a, f"holds the value {values[k]:g} on this line"))
+    k = int(bad[0])
+    lay.fail(line_of(k), f"value {values[k]:g} of attribute {lay.attrs[int(attr_at(k))].name!r}: "
+                         "expected 0 or 1")
+
+
+def _dense_block(lay: _Layout, rows: _Rows, dense_rows: np.ndarray):
+    """Labels and ``[rows, F]`` float64 features of the dense rows."""
+    n_attr = lay.n_attr
+    D = np.array(rows.dn_val, dtype=np.float64).reshape(dense_rows.size, n_attr)
+    row_line = rows.row_line
+    m01_attr = np.flatnonzero(lay.must01)
+    m01 = (np.arange(dense_rows.size)[:, None] * n_attr + m01_attr).ravel()
+    _check_values(lay, D.ravel(), lambda k: k % n_attr, lambda k: row_line[dense_rows[k // n_attr]], m01)
+    L = D[:, lay.label_attr] != 0.0
+    if lay.fast:
+        X = D[:, lay.feat_attr]
+    else:
+        X = np.zeros((dense_rows.size, len(lay.feature_names)), dtype=np.float64)
+        plain = np.flatnonzero(lay.is_plain)
+        X[:, lay.col_of[plain]] = D[:, plain]
+        for j in lay.onehot_attr.tolist():
+            code = D[:, j].astype(np.int64)
+            ok = np.flatnonzero(code >= 0)  # -1: missing, read as no value
+            X[ok, lay.col_of[j] + code[ok]] = 1.0
+    return [np.flatnonzero(l).tolist() for l in L], list(X)
+
+
+def _onehot_entries(lay: _Layout, idx, val, rowid, n_rows):
+    """(row, column) of the one-hot features of sparse rows: an omitted nominal attribute
+    has Weka's internal value 0, i.e. its first declared value."""
+    oh = lay.onehot_attr
+    slot = np.full(lay.n_attr, -1, dtype=np.int64)
+    slot[oh] = np.arange(oh.size)
+    code = np.zeros((n_rows, oh.size), dtype=np.int64)
+    given = lay.is_onehot[idx]
+    code[rowid[given], slot[idx[given]]] = val[given].astype(np.int64)
+    r, s = np.nonzero(code >= 0)
+    return r, lay.col_of[oh][s] + code[r, s]
+
+
+def _sparse_block(lay: _Layout, rows: _Rows, sparse_rows: np.ndarray):
+    """Labels and ``(indices, values)`` features of the sparse rows."""
+    idx = np.array(rows.sp_idx, dtype=np.int64)
+    val = np.array(rows.sp_val, dtype=np.float64)
+    cnt = np.array(rows.sp_count, dtype=np.int64)
+    rowid = np.repeat(np.arange(cnt.size), cnt)
+    row_line = rows.row_line
+
+    def line_of(k):
+        return row_line[sparse_rows[rowid[k]]]
+
+    if idx.size:
+        over = np.flatnonzero(idx >= lay.n_attr)
+        if over.size:
+            lay.fail(line_of(over[0]), f"attribute index {int(idx[over[0]])} out of range: "
+                                       f"expected 0..{lay.n_attr - 1}")
+        same_row = rowid[1:] == rowid[:-1]
+        if ((np.diff(idx) <= 0) & same_row).any():
+            order = np.lexsort((idx, rowid))  # rowid is already sorted, so it stays aligned
+            idx, val = idx[order], val[order]
+            dup = np.flatnonzero((np.diff(idx) == 0) & same_row)
+            if dup.size:
+                lay.fail(line_of(dup[0]), f"attribute index {int(idx[dup[0]])} appears twice: "
+                                          "expected each index at most once per row")
+        _check_values(lay, val, lambda k: idx[k], line_of, np.flatnonzero(lay.must01[idx]))
+    nz = val != 0.0
+    lab_sel = lay.is_label[idx] & nz
+    feat_sel = lay.is_plain[idx] & nz
+    f_row, f_col, f_val = rowid[feat_sel], lay.col_of[idx[feat_sel]], val[feat_sel]
+    if lay.onehot_attr.size:
+        o_row, o_col = _onehot_entries(lay, idx, val, rowid, cnt.size)
+        f_row = np.concatenate([f_row, o_row])
+        f_col = np.concatenate([f_col, o_col])
+        f_val = np.concatenate([f_val, np.ones(o_row.size)])
+        order = np.lexsort((f_col, f_row))
+        f_row, f_col, f_val = f_row[order], f_col[order], f_val[order]
+    cuts_l = np.cumsum(np.bincount(rowid[lab_sel], minlength=cnt.size))[:-1]
+    cuts_f = np.cumsum(np.bincount(f_row, minlength=cnt.size))[:-1]
+    labels = [p.tolist() for p in np.split(lay.label_of[idx[lab_sel]], cuts_l)]
+    feats = list(zip(np.split(f_col, cuts_f), np.split(f_val.astype(np.float32), cuts_f)))
+    return labels, feats
+
+
 class _Parsed:
     """Rows of one file before the choice of output kind (internal)."""
 
-    def __init__(self, path, header, label_attr, feats, labels, ids, feature_binary):
-        self.path = path
-        self.header = header
-        self.label_attr = label_attr
-        self.feats = feats  # per row: np.ndarray [F] (dense row) or (idx int64, val float32)
-        self.labels = labels
-        self.ids = ids
-        self.feature_binary = feature_binary
-        attrs = header.attributes
-        is_label = set(label_attr)
-        self.label_names = [attrs[j].name for j in label_attr]
-        self.feature_names = [a.name for j, a in enumerate(attrs) if j not in is_label]
-
-    @property
-    def has_sparse_rows(self) -> bool:
-        return any(isinstance(f, tuple) for f in self.feats)
+    def __init__(self, lay: _Layout, rows: _Rows):
+        self.path = str(lay.path)
+        self.header = lay.header
+        self.layout = lay
+        n_rows = len(rows.row_line)
+        self.labels: List[Optional[List[int]]] = [None] * n_rows
+        self.feats: list = [None] * n_rows  # per row: np.ndarray [F] (dense row) or (idx, val)
+        is_sp = np.array(rows.row_sparse, dtype=bool)
+        for block, sel in ((_dense_block, np.flatnonzero(~is_sp)), (_sparse_block, np.flatnonzero(is_sp))):
+            if sel.size:
+                labels, feats = block(lay, rows, sel)
+                for k, r in enumerate(sel.tolist()):
+                    self.labels[r] = labels[k]
+                    self.feats[r] = feats[k]
+        fname = lay.path.name
+        self.ids = [f"{fname}:{ln}" for ln in rows.row_line]
+        self.label_names = lay.label_names
+        self.feature_names = lay.feature_names
+        self.num_attributes = lay.num_attributes
+        self.has_sparse_rows = bool(is_sp.any())
+        self.skipped: Dict[str, int] = {}
+        for j in np.flatnonzero(lay.is_string).tolist():
+            self.skipped[f"string attribute {lay.attrs[j].name!r} (dropped)"] = n_rows
+        if rows.n_missing:
+            self.skipped[_MISSING_KEY] = rows.n_missing
 
     @property
     def auto_kind(self) -> str:
-        return "sparse" if (self.has_sparse_rows or self.feature_binary) else "dense"
+        return "sparse" if (self.has_sparse_rows or self.layout.feature_binary) else "dense"
 
     def to_split(self, kind: str) -> RawSplit:
         F = len(self.feature_names)
@@ -338,249 +796,16 @@ class _Parsed:
         return RawSplit(kind=kind, inputs=inputs, labels=self.labels, ids=self.ids)
 
 
-def _label_attributes(path: Path, header: _Header, label_names, labels_first, num_labels) -> List[int]:
-    attrs = header.attributes
-    n_attr = len(attrs)
-    if label_names is not None:
-        label_names = list(label_names)
-        if len(set(label_names)) != len(label_names):
-            raise ValueError("label_names contains duplicates")
-        pos = {a.name: j for j, a in enumerate(attrs)}
-        missing = [n for n in label_names if n not in pos]
-        if missing:
-            raise DataFormatError(
-                path, header.data_line,
-                f"{len(missing)} label(s) of the label header are not declared by any @attribute, "
-                f"e.g. {missing[:3]}: expected every label name to be an attribute of the ARFF file")
-        label_attr = sorted(pos[n] for n in label_names)
-    else:
-        first = labels_first
-        n = num_labels
-        if n is None:
-            m = _MEKA_C.search(header.relation) or _MEKA_C.search(header.relation_rest)
-            if m is None:
-                raise DataFormatError(
-                    path, header.relation_line,
-                    f"no label information in @relation {header.relation!r}: expected MEKA's "
-                    "'-C <n>' option, or pass label_names (MULAN) or num_labels")
-            c = int(m.group(1))
-            first, n = c > 0, abs(c)
-            where = header.relation_line
-        else:
-            where = header.data_line
-        if not 0 < n < n_attr:
-            raise DataFormatError(path, where, f"{n} label attributes requested but the header "
-                                               f"declares {n_attr} attributes: expected 0 < labels < {n_attr}")
-        label_attr = list(range(n)) if first else list(range(n_attr - n, n_attr))
-    for j in label_attr:
-        a = attrs[j]
-        if a.type == "nominal" and a.values != ["0", "1"]:
-            raise DataFormatError(path, a.line, f"label attribute {a.name!r} is declared "
-                                                f"{{{','.join(a.values)}}}: expected {{0,1}} or numeric")
-    return label_attr
-
-
 def _parse_arff(path: PathLike, label_names=None, labels_first=False, num_labels=None,
-                encoding="utf-8") -> _Parsed:
+                encoding="utf-8", missing="error") -> _Parsed:
+    if missing not in _MISSING_MODES:
+        raise ValueError(f"missing must be one of {_MISSING_MODES}, got {missing!r}")
     path = Path(path)
     lines = _read_lines(path, encoding)
     header = _parse_header(path, lines)
-    attrs = header.attributes
-    n_attr = len(attrs)
-    label_attr = _label_attributes(path, header, label_names, labels_first, num_labels)
-
-    is_label = np.zeros(n_attr, dtype=bool)
-    is_label[label_attr] = True
-    label_of = np.full(n_attr, -1, dtype=np.int64)
-    label_of[label_attr] = np.arange(len(label_attr))
-    feat_attr = np.flatnonzero(~is_label)
-    feat_of = np.full(n_attr, -1, dtype=np.int64)
-    feat_of[feat_attr] = np.arange(len(feat_attr))
-    label_attr_arr = np.asarray(label_attr, dtype=np.int64)
-
-    # {0,1}-valued attributes (labels and binary nominal features) are checked vectorised;
-    # nominal attributes with other value lists need a per-value lookup (slow path).
-    must01 = np.zeros(n_attr, dtype=bool)
-    nominal_index: Dict[int, Dict[str, int]] = {}
-    for j, a in enumerate(attrs):
-        if a.type == "nominal":
-            if a.values == ["0", "1"]:
-                must01[j] = True
-            else:
-                nominal_index[j] = {v: k for k, v in enumerate(a.values)}
-    must01 |= is_label
-    must01_idx = np.flatnonzero(must01)
-    feature_binary = bool(len(feat_attr)) and all(
-        attrs[j].type == "nominal" and attrs[j].values == ["0", "1"] for j in feat_attr)
-    fast = not nominal_index
-    fname = path.name
-
-    def fail(lineno, msg):
-        raise DataFormatError(path, lineno, msg)
-
-    def convert(j: int, tok: str, lineno: int) -> float:
-        """Slow path: one value of attribute j, with a precise message on failure."""
-        a = attrs[j]
-        if tok == "?":
-            fail(lineno, f"missing value '?' for attribute {a.name!r}: missing values are not supported")
-        if j in nominal_index:
-            k = nominal_index[j].get(tok)
-            if k is None:
-                fail(lineno, f"value {tok!r} of nominal attribute {a.name!r}: expected one of "
-                             f"{{{','.join(a.values)}}}")
-            return float(k)
-        try:
-            v = float(tok)
-        except ValueError:
-            fail(lineno, f"value {tok!r} of attribute {a.name!r} is not numeric: expected a number")
-        if must01[j] and v != 0.0 and v != 1.0:
-            fail(lineno, f"value {tok!r} of attribute {a.name!r}: expected 0 or 1")
-        return v
-
-    def slow_sparse(body: str, lineno: int) -> Tuple[List[int], List[float]]:
-        """Sparse row body with quotes / symbolic values, or one the fast regex rejected."""
-        idx_l: List[int] = []
-        val_l: List[float] = []
-        if not body.strip():
-            return idx_l, val_l
-        for part in _split_values(body, path, lineno, keep_quotes=True):
-            m = _SPARSE_ENTRY.fullmatch(part)
-            if m is None:
-                fail(lineno, f"sparse entry {part.strip()[:30]!r}: expected '<attribute index> <value>' "
-                             "entries separated by commas")
-            j = int(m.group(1))
-            if j >= n_attr:
-                fail(lineno, f"attribute index {j} out of range: expected 0..{n_attr - 1}")
-            t = m.group(2)
-            if t[0] in "'\"":
-                t = _unescape(t[1:-1])
-            idx_l.append(j)
-            val_l.append(convert(j, t, lineno))
-        return idx_l, val_l
-
-    # One Python pass collects the values flat; all checks and the label / feature split
-    # then run vectorised over the whole file.
-    row_line: List[int] = []
-    row_sparse: List[bool] = []
-    sp_idx: List[int] = []
-    sp_val: List[float] = []
-    sp_count: List[int] = []
-    dn_val: List[float] = []
-    for i in range(header.data_line, len(lines)):
-        s = lines[i].strip()
-        if not s or s[0] == "%":
-            continue
-        lineno = i + 1
-        has_quote = "'" in s or '"' in s
-        if "%" in s and not has_quote:
-            s = s[:s.index("%")].rstrip()
-        if s[0] == "{":
-            if not s.endswith("}"):
-                fail(lineno, "sparse row is not closed: expected '{index value, ...}' ending with '}' "
-                             "(truncated line, or an instance weight, which is not supported)")
-            body = s[1:-1]
-            if fast and not has_quote and _SPARSE_BODY.fullmatch(body):
-                toks = body.replace(",", " ").split()
-                ii = list(map(int, toks[0::2]))
-                try:
-                    vv = list(map(float, toks[1::2]))
-                except ValueError:
-                    for j in ii:
-                        if j >= n_attr:
-                            fail(lineno, f"attribute index {j} out of range: expected 0..{n_attr - 1}")
-                    vv = [convert(j, t, lineno) for j, t in zip(ii, toks[1::2])]
-            else:
-                ii, vv = slow_sparse(body, lineno)
-            sp_idx.extend(ii)
-            sp_val.extend(vv)
-            sp_count.append(len(ii))
-            row_sparse.append(True)
-        else:
-            toks = _split_values(s, path, lineno) if has_quote else s.split(",")
-            if len(toks) != n_attr:
-                fail(lineno, f"row has {len(toks)} comma-separated values: expected {n_attr} "
-                             "(one per @attribute; truncated or malformed row?)")
-            vv = None
-            if fast:
-                try:
-                    vv = list(map(float, toks))
-                except ValueError:
-                    vv = None
-            if vv is None:
-                vv = [convert(j, t.strip(), lineno) for j, t in enumerate(toks)]
-            dn_val.extend(vv)
-            row_sparse.append(False)
-        row_line.append(lineno)
-
-    n_rows = len(row_line)
-    if n_rows == 0:
-        fail(header.data_line, "no data rows after @data: expected at least one row (truncated file?)")
-
-    def bad01(values: np.ndarray, attr_of: np.ndarray, line_of):
-        bad = np.flatnonzero((values != 0.0) & (values != 1.0))
-        if bad.size:
-            k = int(bad[0])
-            fail(line_of(k), f"value {values[k]:g} of attribute {attrs[int(attr_of[k])].name!r}: "
-                             "expected 0 or 1")
-
-    labels: List[Optional[List[int]]] = [None] * n_rows
-    feats: list = [None] * n_rows
-    is_sp = np.array(row_sparse, dtype=bool)
-    dense_rows = np.flatnonzero(~is_sp)
-    sparse_rows = np.flatnonzero(is_sp)
-
-    if dense_rows.size:
-        D = np.array(dn_val, dtype=np.float64).reshape(dense_rows.size, n_attr)
-        if must01_idx.size:
-            sub = D[:, must01_idx]
-            bad01(sub.ravel(), np.tile(must01_idx, dense_rows.size),
-                  lambda k: row_line[dense_rows[k // must01_idx.size]])
-        L = D[:, label_attr_arr] != 0.0
-        X = D[:, feat_attr]
-        for k, r in enumerate(dense_rows.tolist()):
-            labels[r] = np.flatnonzero(L[k]).tolist()
-            feats[r] = X[k]
-
-    if sparse_rows.size:
-        idx = np.array(sp_idx, dtype=np.int64)
-        val = np.array(sp_val, dtype=np.float64)
-        cnt = np.array(sp_count, dtype=np.int64)
-        rowid = np.repeat(np.arange(cnt.size), cnt)
-
-        def line_of(k):
-            return row_line[sparse_rows[rowid[k]]]
-
-        if idx.size:
-            over = np.flatnonzero(idx >= n_attr)
-            if over.size:
-                fail(line_of(over[0]), f"attribute index {int(idx[over[0]])} out of range: "
-                                       f"expected 0..{n_attr - 1}")
-            same_row = rowid[1:] == rowid[:-1]
-            if ((np.diff(idx) <= 0) & same_row).any():
-                order = np.lexsort((idx, rowid))  # rowid is already sorted, so it stays aligned
-                idx, val = idx[order], val[order]
-                dup = np.flatnonzero((np.diff(idx) == 0) & same_row)
-                if dup.size:
-                    fail(line_of(dup[0]), f"attribute index {int(idx[dup[0]])} appears twice: "
-                                          "expected each index at most once per row")
-            m01 = np.flatnonzero(must01[idx])
-            if m01.size:
-                bad01(val[m01], idx[m01], lambda k: line_of(m01[k]))
-        nz = val != 0.0
-        lm = is_label[idx]
-        lab_sel = lm & nz
-        feat_sel = ~lm & nz
-        cuts_l = np.cumsum(np.bincount(rowid[lab_sel], minlength=cnt.size))[:-1]
-        cuts_f = np.cumsum(np.bincount(rowid[feat_sel], minlength=cnt.size))[:-1]
-        lab_parts = np.split(label_of[idx[lab_sel]], cuts_l)
-        fi_parts = np.split(feat_of[idx[feat_sel]], cuts_f)
-        fv_parts = np.split(val[feat_sel].astype(np.float32), cuts_f)
-        for k, r in enumerate(sparse_rows.tolist()):
-            labels[r] = lab_parts[k].tolist()
-            feats[r] = (fi_parts[k], fv_parts[k])
-
-    ids = [f"{fname}:{ln}" for ln in row_line]
-    return _Parsed(str(path), header, label_attr, feats, labels, ids, feature_binary)
+    label_attr, meka_c = _label_attributes(path, header, label_names, labels_first, num_labels)
+    lay = _Layout(path, header, label_attr, meka_c, missing)
+    return _Parsed(lay, _read_rows(lay, lines))
 
 
 # --------------------------------------------------------------------------- public API
@@ -588,19 +813,25 @@ def _parse_arff(path: PathLike, label_names=None, labels_first=False, num_labels
 
 def read_arff(path: PathLike, label_names: Optional[Sequence[str]] = None, labels_first: bool = False,
               num_labels: Optional[int] = None, *, kind: Optional[str] = None,
-              encoding: str = "utf-8") -> ArffData:
+              encoding: str = "utf-8", missing: str = "error") -> ArffData:
     """Read one multi-label ARFF file.
 
     Which attributes are labels, in order of precedence:
 
-    1. ``label_names`` given (MULAN): the attributes with those names, wherever they are.
+    1. ``label_names`` given (MULAN): the attributes with those names, wherever they are
+       (a ``-C`` option in ``@relation`` is then ignored).
     2. ``num_labels`` given: the first (``labels_first=True``, MEKA) or last (MULAN)
-       ``num_labels`` attributes.
+       ``num_labels`` attributes (``-C`` ignored).
     3. Otherwise MEKA's ``-C n`` in the ``@relation`` name: first ``n`` if ``n > 0``,
-       last ``|n|`` if ``n < 0`` (``labels_first`` is ignored).
+       last ``|n|`` if ``n < 0`` (``labels_first`` is ignored). As ``-C`` is easily
+       left stale when a file is edited, every attribute it selects must be binary
+       (declared ``{0,1}``, or numeric holding only 0 and 1); otherwise a
+       :class:`DataFormatError` names the ``-C`` value and the first offending attribute.
 
     Label indices follow the attribute (column) order, which is not necessarily the order
     of ``label_names`` (MULAN's yeast.xml lists Class6 before Class4, for instance).
+    Features: see the module docstring (nominal attributes other than ``{0,1}`` are
+    one-hot encoded, ``string`` attributes dropped).
 
     Args:
         path: The ``.arff`` file.
@@ -613,26 +844,37 @@ def read_arff(path: PathLike, label_names: Optional[Sequence[str]] = None, label
             Sparse rows keep only non-zero features, indexed 0-based within the feature
             block (labels removed).
         encoding: Text encoding of the file.
+        missing: What a missing value ``?`` of a feature attribute means: ``'error'``
+            (default) raises :class:`DataFormatError` naming the line and attribute;
+            ``'zero'`` reads it as 0 (a missing nominal value as no one-hot feature) and
+            counts the replaced values in ``skipped``. A ``?`` in a label attribute is
+            always an error.
 
     Returns:
         An :class:`ArffData` with the split, the feature and label names and header info.
         Rows without any label are kept.
 
     Raises:
-        DataFormatError: Malformed header or row, index out of range, non-numeric value,
-            label names missing from the header, empty or truncated file, undecodable bytes.
+        DataFormatError: Malformed header or row, index out of range, non-numeric, NaN
+            or infinite value, a missing value (unless ``missing='zero'``), a nominal
+            value not declared, a ``date`` / ``relational`` attribute, a non-binary label
+            attribute (a stale ``-C``), label names missing from the header, empty or
+            truncated file, undecodable bytes.
+        ValueError: ``missing`` is not ``'error'`` or ``'zero'``.
     """
-    parsed = _parse_arff(path, label_names, labels_first, num_labels, encoding)
+    parsed = _parse_arff(path, label_names, labels_first, num_labels, encoding, missing)
     split = parsed.to_split(kind or parsed.auto_kind)
     return ArffData(split=split, feature_names=parsed.feature_names, label_names=parsed.label_names,
                     relation=parsed.header.relation, attributes=parsed.header.attributes,
-                    rows_without_labels=sum(1 for l in parsed.labels if not l), path=parsed.path)
+                    rows_without_labels=sum(1 for l in parsed.labels if not l), path=parsed.path,
+                    skipped=dict(parsed.skipped))
 
 
 def read_arff_dataset(name: str, files: Mapping[str, PathLike],
                       label_names: Optional[Sequence[str]] = None, labels_first: bool = False,
                       num_labels: Optional[int] = None, *, kind: Optional[str] = None,
-                      encoding: str = "utf-8", sources: Sequence[PathLike] = ()) -> RawDataset:
+                      encoding: str = "utf-8", sources: Sequence[PathLike] = (),
+                      missing: str = "error") -> RawDataset:
     """Read several ARFF files with the same header as the splits of one dataset.
 
     Label selection works as in :func:`read_arff`. With ``kind=None`` the dataset is
@@ -648,18 +890,23 @@ def read_arff_dataset(name: str, files: Mapping[str, PathLike],
         kind: ``'sparse'``, ``'dense'`` or ``None`` (automatic).
         encoding: Text encoding of the files.
         sources: Extra files to list in ``RawDataset.sources`` (e.g. the XML header).
+        missing: ``'error'`` or ``'zero'``, see :func:`read_arff`.
 
     Returns:
-        A :class:`RawDataset`; ``skipped`` is empty because nothing is skipped (rows
-        without labels are kept).
+        A :class:`RawDataset`. ``num_features`` counts feature columns (after one-hot
+        encoding), ``num_attributes`` the input attributes as declared (labels and
+        dropped string attributes excluded). ``skipped`` is empty unless the files have
+        ``string`` attributes (``"string attribute 'id' (dropped)"``: rows, all splits)
+        or missing values read with ``missing='zero'`` (``"missing values '?' (read as
+        0)"``: values, all splits). Rows without labels are kept, not skipped.
 
     Raises:
-        DataFormatError: As :func:`read_arff`, or when a file's attributes (names, order or
-            label set) differ from the first file's.
+        DataFormatError: As :func:`read_arff`, or when a file's attributes (names, order,
+            nominal values or label set) differ from the first file's.
     """
     if not files:
         raise ValueError("files must name at least one split")
-    parsed = {split: _parse_arff(p, label_names, labels_first, num_labels, encoding)
+    parsed = {split: _parse_arff(p, label_names, labels_first, num_labels, encoding, missing)
               for split, p in files.items()}
     first_split, first = next(iter(parsed.items()))
     for split, p in parsed.items():
@@ -672,10 +919,15 @@ def read_arff_dataset(name: str, files: Mapping[str, PathLike],
     if kind is None:
         kind = "sparse" if any(p.auto_kind == "sparse" for p in parsed.values()) else "dense"
     splits = {split: p.to_split(kind) for split, p in parsed.items()}
+    skipped: Dict[str, int] = {}
+    for p in parsed.values():
+        for k, v in p.skipped.items():
+            skipped[k] = skipped.get(k, 0) + v
     return RawDataset(name=name, splits=splits, label_names=list(first.label_names),
                       feature_names=list(first.feature_names),
-                      num_features=len(first.feature_names), skipped={},
-                      sources=[str(s) for s in sources] + [p.path for p in parsed.values()])
+                      num_features=len(first.feature_names), skipped=skipped,
+                      sources=[str(s) for s in sources] + [p.path for p in parsed.values()],
+                      num_attributes=first.num_attributes)
 
 
 def read_mulan_labels(path: PathLike) -> List[str]:
@@ -735,7 +987,7 @@ def read_mulan_labels(path: PathLike) -> List[str]:
 
 
 def read_mulan(folder: PathLike, name: Optional[str] = None, *, kind: Optional[str] = None,
-               encoding: str = "utf-8") -> RawDataset:
+               encoding: str = "utf-8", missing: str = "error") -> RawDataset:
     """Read a MULAN benchmark: ``<name>-train.arff``, ``<name>-test.arff`` and ``<name>.xml``.
 
     Labels are the attributes named in the XML header, numbered in ARFF column order.
@@ -748,6 +1000,7 @@ def read_mulan(folder: PathLike, name: Optional[str] = None, *, kind: Optional[s
         name: Dataset name / file stem; defaults to the folder's name.
         kind: ``'sparse'``, ``'dense'`` or ``None`` (automatic, see :func:`read_arff`).
         encoding: Text encoding of the ARFF files.
+        missing: ``'error'`` or ``'zero'``, see :func:`read_arff`.
 
     Returns:
         A :class:`RawDataset` with ``train`` and ``test`` splits.
@@ -760,10 +1013,10 @@ def read_mulan(folder: PathLike, name: Optional[str] = None, *, kind: Optional[s
     name = name or folder.name
     xml_path = folder / f"{name}.xml"
     files = {"train": folder / f"{name}-train.arff", "test": folder / f"{name}-test.arff"}
-    missing = [str(p) for p in [xml_path, *files.values()] if not p.is_file()]
-    if missing:
-        raise FileNotFoundError(f"MULAN dataset {name!r}: missing {', '.join(missing)} (expected "
+    absent = [str(p) for p in [xml_path, *files.values()] if not p.is_file()]
+    if absent:
+        raise FileNotFoundError(f"MULAN dataset {name!r}: missing {', '.join(absent)} (expected "
                                 f"{name}-train.arff, {name}-test.arff and {name}.xml in {folder})")
     label_names = read_mulan_labels(xml_path)
     return read_arff_dataset(name, files, label_names=label_names, kind=kind, encoding=encoding,
-                             sources=[xml_path])
+                             sources=[xml_path], missing=missing)

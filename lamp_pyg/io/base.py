@@ -28,7 +28,8 @@ class DataFormatError(ValueError):
 def read_text_lines(path, encoding: str = "utf-8") -> List[str]:
     """A whole file split on ``\\n`` (a leading BOM dropped; ``\\r`` and control characters
     stay in their line). Undecodable bytes raise :class:`DataFormatError` naming the line."""
-    raw = open(path, "rb").read()
+    with open(path, "rb") as f:
+        raw = f.read()
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as e:
@@ -73,7 +74,23 @@ class RawSplit:
 
 @dataclass
 class RawDataset:
-    """A whole dataset as read from its files, before any vocabulary or filtering."""
+    """A whole dataset as read from its files, before any vocabulary or filtering.
+
+    Attributes:
+        name: Dataset name.
+        splits: Split name -> :class:`RawSplit`.
+        label_names: Label ``i`` is ``label_names[i]``.
+        feature_names: Names of the feature columns / indices (``None`` if unnamed).
+        num_features: Number of feature columns / the feature index range, as the model
+            sees them (after one-hot encoding of nominal attributes); ``None`` for text
+            and molecules.
+        skipped: What the reader left out or replaced, reason -> count (never silent).
+        sources: The files read.
+        num_attributes: Number of input attributes as the files declare them (label
+            attributes and dropped ``string`` attributes excluded), when it differs from
+            ``num_features`` (an ARFF nominal attribute with k values is one attribute but
+            k one-hot features); ``None`` means the same as ``num_features``.
+    """
 
     name: str
     splits: Dict[str, RawSplit]
@@ -82,6 +99,7 @@ class RawDataset:
     num_features: Optional[int] = None
     skipped: Dict[str, int] = field(default_factory=dict)
     sources: List[str] = field(default_factory=list)
+    num_attributes: Optional[int] = None
 
     @property
     def kind(self) -> str:
@@ -99,12 +117,14 @@ class RawDataset:
         return Y
 
     def stats(self) -> Dict[str, float]:
-        """MULAN-style statistics over all splits: instances, features, labels,
-        cardinality, distinct label sets."""
+        """MULAN-style statistics over all splits: instances, attributes (input attributes
+        as declared, what MULAN's table calls features), features (after one-hot
+        encoding), labels, cardinality, distinct label sets."""
         labels = [tuple(l) for s in self.splits.values() for l in s.labels]
         n = len(labels)
         return {
             "instances": n,
+            "attributes": self.num_features if self.num_attributes is None else self.num_attributes,
             "features": self.num_features,
             "labels": len(self.label_names),
             "cardinality": (sum(len(l) for l in labels) / n) if n else 0.0,

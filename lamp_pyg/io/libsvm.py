@@ -13,7 +13,10 @@ One sample per line::
   Classification repository (``train.txt`` / ``test.txt`` of Bibtex, Delicious, EURLex...).
 
 Output is always kind ``'sparse'``: per row, the 0-based feature indices (sorted) and
-float32 values, zeros dropped. Label ``i`` is named ``str(i)``. Only numpy is used.
+float32 values, zeros dropped. Values must be finite: ``nan``, ``inf``, ``Infinity``...
+and values beyond the float32 range (which would become infinite) raise
+:class:`~lamp_pyg.io.base.DataFormatError` with the file and line. Label ``i`` is named
+``str(i)``. Only numpy is used.
 """
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit, read_text_li
 PathLike = Union[str, Path]
 
 __all__ = ["LibsvmData", "read_libsvm", "read_libsvm_dataset"]
+
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass
@@ -83,9 +88,9 @@ def read_libsvm(path: PathLike, *, zero_based: Optional[bool] = None,
         a line are merged (and counted); rows without labels are kept.
 
     Raises:
-        DataFormatError: Malformed labels or ``index:value`` pairs, non-numeric values,
-            indices out of range or repeated, a wrong header row count (truncated file),
-            an empty file, or undecodable bytes.
+        DataFormatError: Malformed labels or ``index:value`` pairs, non-numeric, NaN,
+            infinite or beyond-float32 values, indices out of range or repeated, a wrong
+            header row count (truncated file), an empty file, or undecodable bytes.
     """
     path = Path(path)
     lines = read_text_lines(path, encoding)
@@ -174,6 +179,10 @@ def read_libsvm(path: PathLike, *, zero_based: Optional[bool] = None,
                 v = float(b)
             except ValueError:
                 fail(lineno, f"feature value {b[:30]!r} (index {a}) is not numeric: expected 'index:value'")
+            if not -_F32_MAX <= v <= _F32_MAX:  # also false for NaN
+                fail(lineno, f"feature value {b[:30]!r} (index {a}) is not a finite float32 number: "
+                             "expected a finite value (NaN and infinity are not accepted; "
+                             f"|value| <= {_F32_MAX:.4g})")
             j -= offset
             if j < 0:
                 fail(lineno, f"feature index {a} out of range: expected indices >= {offset} "

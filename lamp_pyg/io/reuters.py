@@ -301,7 +301,9 @@ def iter_reuters_records(path: "str | os.PathLike[str]") -> Iterator[ReutersReco
         One :class:`ReutersRecord` per ``<REUTERS>`` record, in file order.
 
     Raises:
-        DataFormatError: With the file, the line and what was expected, for a record
+        DataFormatError: With the file, the line and what was expected, for a file
+            holding no record at all (empty, only the ``<!DOCTYPE>`` line or only
+            whitespace: a truncated or failed download, never read as 0 documents), a record
             without ``</REUTERS>`` (before the next record or at the end of the file),
             a ``</REUTERS>`` without a record, text between records, a malformed
             ``<REUTERS`` tag, a missing/invalid ``NEWID``, ``LEWISSPLIT`` or ``TOPICS``
@@ -318,6 +320,7 @@ def iter_reuters_records(path: "str | os.PathLike[str]") -> Iterator[ReutersReco
     if m0:
         pos = m0.end()
     open_tag = None  # (match, line) of the record being read
+    n_records = 0
     for m in _RECORD_TAG_RE.finditer(text, pos):
         closing = m.group(1) == "/"
         if not m.group(3):
@@ -333,6 +336,7 @@ def iter_reuters_records(path: "str | os.PathLike[str]") -> Iterator[ReutersReco
             attrs = _parse_attrs(om.group(2), path, oline)
             content_line = oline + om.group(0).count("\n")
             yield _parse_record(text[om.end():m.start()], attrs, path, oline, content_line)
+            n_records += 1
             open_tag = None
             pos = m.end()
         else:
@@ -357,6 +361,10 @@ def iter_reuters_records(path: "str | os.PathLike[str]") -> Iterator[ReutersReco
         off = pos + (len(rest) - len(rest.lstrip()))
         raise DataFormatError(path, line_of(off),
                               f"expected <REUTERS ...> record, found text {rest.strip()[:40]!r}")
+    if n_records == 0:
+        what = "empty file (no <REUTERS> record)" if not text.strip() else "no <REUTERS> record in the file"
+        raise DataFormatError(path, None, f"{what}: expected at least one <REUTERS ...>...</REUTERS> "
+                                          "record (truncated or failed download?)")
 
 
 def read_reuters(folder: "str | os.PathLike[str]", lowercase: bool = True, *,
@@ -408,8 +416,10 @@ def read_reuters(folder: "str | os.PathLike[str]", lowercase: bool = True, *,
 
     Raises:
         FileNotFoundError: If a file is missing.
-        DataFormatError: For malformed SGML (see :func:`iter_reuters_records`) or a
-            ``NEWID`` that occurs twice.
+        DataFormatError: For malformed SGML (see :func:`iter_reuters_records`; this
+            includes an empty or recordless file, named), a ``NEWID`` that occurs twice,
+            or when no document at all is left (path: the folder; the message gives the
+            counts), e.g. a ``files`` subset without both train and test records.
     """
     folder = os.fspath(folder)
     names = list(REUTERS_FILES if files is None else files)
@@ -461,6 +471,11 @@ def read_reuters(folder: "str | os.PathLike[str]", lowercase: bool = True, *,
         labels.append(labs)
         ids.append(rec.newid)
 
+    if not out["train"][0] and not out["test"][0]:
+        raise DataFormatError(folder, None, f"no ModApte document in {len(paths)} file(s) "
+                                            f"({len(seen)} records; skipped: {skipped}): expected "
+                                            "TOPICS=\"YES\" records of both LEWISSPLIT=\"TRAIN\" and "
+                                            "\"TEST\" sharing at least one topic")
     splits = {s: RawSplit("text", inputs, labels, ids) for s, (inputs, labels, ids) in out.items()}
     return RawDataset(name="reuters", splits=splits, label_names=label_names,
                       feature_names=None, num_features=None, skipped=skipped, sources=paths)

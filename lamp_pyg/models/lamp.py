@@ -24,31 +24,27 @@ from torch_geometric.utils import coalesce
 
 from lamp_pyg.nn import CompleteBipartite, FeedForward, LaMPBlock, SharedGraph
 from lamp_pyg.nn.attention import PATHS
+from lamp_pyg.typed_yaml import check_domains, setting
 
 ENCODER_GRAPHS = ("none", "full", "stored")
 
 
 @dataclass
-class LaMPConfig:
-    """Model hyper-parameters (defaults: the paper's settings).
+class LaMPOptions:
+    """LaMP's hyper-parameters: what a user chooses (the ``model`` section of a config).
+
+    Defaults are the paper's settings.
 
     Attributes:
-        num_labels: :math:`L`.
-        vocab_size: token id range (ids ``0..vocab_size-1``, 0 = PAD); 0 for the
-            dense-vector "linear token" mode.
-        input_dim: size of the dense input vector in the linear-token mode, else 0.
         d_model, d_ff, heads: model size, feed-forward size, attention heads.
-        n_layers_enc, n_layers_dec: encoder and decoder layers.
+        n_layers_enc: encoder layers (0: the embeddings go straight to the decoder).
+        n_layers_dec: decoder layers (at least 1: the first is where labels read the input).
         dropout: dropout on attention weights and sublayer outputs.
         encoder_graph: token -> token edges of the encoder. ``none``: token-wise
             FFN only (what the released code computes, its self-attention output is
             discarded); ``full``: self-attention among a sample's tokens (the
             paper's intent); ``stored``: the batch's ``('token','to','token')``
             edges (sliding window, molecule bonds).
-        positional: add frozen sinusoidal position encodings (sequences).
-        max_positions: rows of the position table (positions 1..max_positions).
-        feature_values: tokens carry ``value`` (features-as-nodes for dense
-            vectors): embedding = ``E_id[f] + value * E_val[f]``.
         int_preds: add LaMP's intermediate-prediction loss (0.2 x BCE after every
             decoder block but the last, using detached readout weights).
         int_preds_weight: the 0.2 above.
@@ -60,44 +56,58 @@ class LaMPConfig:
             what makes L = 10,000 labels fit a few GB).
     """
 
-    num_labels: int
-    vocab_size: int = 0
-    input_dim: int = 0
-    d_model: int = 512
-    d_ff: int = 512
-    heads: int = 4
-    n_layers_enc: int = 2
-    n_layers_dec: int = 2
-    dropout: float = 0.1
-    encoder_graph: str = "none"
-    positional: bool = False
-    max_positions: int = 1024
-    feature_values: bool = False
+    d_model: int = setting(512, ge=1)
+    d_ff: int = setting(512, ge=1)
+    heads: int = setting(4, ge=1)
+    n_layers_enc: int = setting(2, ge=0)
+    n_layers_dec: int = setting(2, ge=1)
+    dropout: float = setting(0.1, ge=0.0, lt=1.0)
+    encoder_graph: str = setting("none", choices=ENCODER_GRAPHS)
     int_preds: bool = False
-    int_preds_weight: float = 0.2
-    attention_path: str = "auto"
+    int_preds_weight: float = setting(0.2, ge=0.0)
+    attention_path: str = setting("auto", choices=PATHS)
     checkpoint_activations: bool = False
 
+    def __post_init__(self):
+        check_domains(self)
+
     def validate(self):
-        if self.num_labels < 1:
-            raise ValueError(f"num_labels must be >= 1, got {self.num_labels}")
-        if (self.vocab_size > 0) == (self.input_dim > 0):
-            raise ValueError("set exactly one of vocab_size (token ids) or input_dim "
-                             f"(dense vector), got {self.vocab_size} and {self.input_dim}")
-        if self.encoder_graph not in ENCODER_GRAPHS:
-            raise ValueError(f"encoder_graph must be one of {ENCODER_GRAPHS}, "
-                             f"got {self.encoder_graph!r}")
-        if self.heads < 1:
-            raise ValueError(f"heads must be >= 1, got {self.heads}")
         if self.d_model % self.heads:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by heads ({self.heads})")
-        if self.attention_path not in PATHS:
-            raise ValueError(f"attention_path must be one of {PATHS}, got {self.attention_path!r}")
         if self.attention_path == "dense" and self.encoder_graph == "stored":
             # stored token edges are an explicit [2, E] edge_index, which the dense path
             # cannot run (it needs CompleteBipartite / SharedGraph); fail here, not mid-forward
             raise ValueError("attention_path='dense' cannot run encoder_graph='stored' "
                              "(explicit token edges); use 'auto', 'edge' or 'fused'")
+
+
+@dataclass
+class LaMPConfig(LaMPOptions):
+    """Everything that builds a :class:`LaMP`: the options plus what the data decides.
+
+    Attributes:
+        num_labels: :math:`L`.
+        vocab_size: token id range (ids ``0..vocab_size-1``, 0 = PAD); 0 for the
+            dense-vector "linear token" mode.
+        input_dim: size of the dense input vector in the linear-token mode, else 0.
+        positional: add frozen sinusoidal position encodings (sequences).
+        max_positions: rows of the position table (positions 1..max_positions).
+        feature_values: tokens carry ``value`` (features-as-nodes for dense
+            vectors): embedding = ``E_id[f] + value * E_val[f]``.
+    """
+
+    num_labels: int = setting(0, ge=1)
+    vocab_size: int = setting(0, ge=0)
+    input_dim: int = setting(0, ge=0)
+    positional: bool = False
+    max_positions: int = setting(1024, ge=1)
+    feature_values: bool = False
+
+    def validate(self):
+        super().validate()
+        if (self.vocab_size > 0) == (self.input_dim > 0):
+            raise ValueError("set exactly one of vocab_size (token ids) or input_dim "
+                             f"(dense vector), got {self.vocab_size} and {self.input_dim}")
 
 
 class LaMPInputs(NamedTuple):
@@ -140,10 +150,18 @@ def sinusoid_table(num_positions: int, d: int) -> Tensor:
 class DecoderLayer(torch.nn.Module):
     """Feature -> label block, then label -> label block (each attention + FFN)."""
 
+    BLOCKS = ("feature_to_label", "label_to_label")
+
     def __init__(self, d: int, heads: int, d_ff: int, dropout: float, path: str):
         super().__init__()
         self.feature_to_label = LaMPBlock((d, d), d, heads, d_ff, dropout, path)
         self.label_to_label = LaMPBlock(d, d, heads, d_ff, dropout, path)
+
+    def forward(self, h_tok: Tensor, h_lab: Tensor, feature_to_label, label_to_label) -> Tensor:
+        """Labels read the input (``[N_tok, d]`` tokens, ``[B * L, d]`` or ``[L, d]``
+        label states), then each other; returns ``[B * L, d]``."""
+        h_lab = self.feature_to_label((h_tok, h_lab), feature_to_label)
+        return self.label_to_label(h_lab, label_to_label)
 
 
 class LaMP(torch.nn.Module):
@@ -166,7 +184,14 @@ class LaMP(torch.nn.Module):
             raise ValueError(f"label_edge_index must be [2, E], got {tuple(ei.shape)}")
         if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= L):
             raise ValueError(f"label_edge_index names labels outside [0, {L})")
-        # duplicates would count twice on the per-edge paths but once on the dense path
+        lonely = torch.ones(L, dtype=torch.bool)
+        lonely[ei[1]] = False
+        if lonely.any():
+            raise ValueError(
+                f"label_edge_index gives {int(lonely.sum())} of the {L} labels no incoming edge "
+                f"(first: label {int(lonely.nonzero()[0])}): every label needs at least its "
+                "self-loop; build the label graph over all the model's labels")
+        # one edge per (source, target) pair: a duplicate would count as two edges
         ei = coalesce(ei, num_nodes=L, sort_by_row=False)  # sorted by (target, source)
         self.register_buffer("label_edge_index", ei)
 
@@ -270,7 +295,7 @@ class LaMP(torch.nn.Module):
     def forward(self, batch, return_attention_weights: bool = False) -> LaMPOutput:
         inputs = batch if isinstance(batch, LaMPInputs) else self.prepare(batch)
         c = self.config
-        B, L, d = inputs.num_graphs, c.num_labels, c.d_model
+        B, L = inputs.num_graphs, c.num_labels
 
         # encoder
         if inputs.vec is not None:
@@ -294,7 +319,7 @@ class LaMP(torch.nn.Module):
         n_blocks = 2 * len(self.decoder)
         for i, layer in enumerate(self.decoder):
             att: Dict[str, object] = {}
-            for j, name in enumerate(("feature_to_label", "label_to_label")):
+            for j, name in enumerate(DecoderLayer.BLOCKS):
                 block = getattr(layer, name)
                 x_in, edges = ((h_tok, h_lab), inputs.feature_to_label) if j == 0 else (h_lab, l2l)
                 if return_attention_weights:
@@ -308,8 +333,6 @@ class LaMP(torch.nn.Module):
                     int_logits.append(self._readout(h_lab, B, detach=True))
             if attentions is not None:
                 attentions.append(att)
-        if h_lab.size(0) != B * L:  # no decoder layer ran
-            h_lab = h_lab.unsqueeze(0).expand(B, L, d).reshape(B * L, d)
         return LaMPOutput(self._readout(h_lab, B), int_logits, attentions)
 
     def _readout(self, h_lab: Tensor, B: int, detach: bool = False) -> Tensor:

@@ -1,33 +1,53 @@
-r"""LaMP's multi-head attention as a PyG :class:`MessagePassing` layer."""
+r"""LaMP's multi-head attention as a PyG :class:`MessagePassing` layer.
+
+The layer lives here; its ``"dense"`` and ``"fused"`` execution engines live in
+:mod:`lamp_pyg.nn.dense_attention` and :mod:`lamp_pyg.nn.fused_attention`.
+"""
 from __future__ import annotations
 
 import math
 from typing import NamedTuple, Optional, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.conv import MessagePassing
 from torch_geometric.nn.dense.linear import Linear
-from torch_geometric.utils import softmax
+from torch_geometric.utils import softmax, to_edge_index
 
-from lamp_pyg.nn.dropout import dropout, keep_mask
+from lamp_pyg.nn.dense_attention import dense_attention
+from lamp_pyg.nn.dropout import dropout
 from lamp_pyg.nn.edges import CompleteBipartite, SharedGraph
+from lamp_pyg.nn.fused_attention import fused_edge_attention
 
 PATHS = ("auto", "edge", "dense", "fused")
 EdgeSet = Union[Tensor, CompleteBipartite, SharedGraph]
 
 
-class DenseAttention(NamedTuple):
-    """Attention weights of the dense path.
+class AttentionWeights(NamedTuple):
+    """What :class:`LaMPAttention` and :class:`~lamp_pyg.nn.LaMPBlock` return with
+    :obj:`return_attention_weights=True`, on every execution path: the
+    ``(edge_index, alpha)`` pair of PyG's
+    :class:`~torch_geometric.nn.conv.TransformerConv`, unpackable as a tuple.
 
-    ``weights`` is ``[B, H, T, S]`` (target rows padded to ``T``, source columns to
-    ``S``); ``mask`` is ``[B, 1, 1, S]`` (complete bipartite: key padding) or
-    ``[T, S]`` (shared graph: ``mask[target, source]``).
+    Attributes:
+        edge_index (Tensor, CompleteBipartite or SharedGraph): the edge set given to
+            :meth:`forward`, as given (a ``[2, E]`` tensor; a ``torch.sparse``
+            adjacency comes back as its ``[2, E]`` (source, target) edge index).
+            Implicit edge sets are not expanded: :meth:`to_edge_index` does that.
+        alpha (Tensor): ``[E, heads]`` attention weight of each edge (before
+            dropout), in the order of :meth:`to_edge_index`. A pair listed twice is
+            two edges, each with its own weight. Float32 for float32, bf16 and fp16
+            inputs; float64 for float64.
     """
 
-    weights: Tensor
-    mask: Tensor
+    edge_index: EdgeSet
+    alpha: Tensor
+
+    def to_edge_index(self) -> Tensor:
+        """The explicit ``[2, E]`` (source, target) edge index ``alpha`` is aligned with."""
+        if isinstance(self.edge_index, Tensor):
+            return self.edge_index
+        return self.edge_index.to_edge_index()
 
 
 class LaMPAttention(MessagePassing):
@@ -49,22 +69,29 @@ class LaMPAttention(MessagePassing):
     with no bias on :math:`\mathbf{W}_Q, \mathbf{W}_K, \mathbf{W}_V` (initialised
     :math:`\mathcal{N}(0, 2/(d + d_k))`), and :math:`\mathbf{W}_O` a bias-free
     projection present only when :obj:`heads > 1` (xavier normal), as in the
-    released code. A target node without incoming edges gets a zero vector.
-    Residual, LayerNorm and the feed-forward sublayer live in
-    :class:`~lamp_pyg.nn.LaMPBlock`.
+    released code. :math:`\mathcal{N}(i)` is a multiset: an edge listed twice sends
+    two messages. A target node without incoming edges gets a zero vector. The
+    softmax statistics are computed in the input dtype, at least float32 (float32
+    under bf16 / fp16 autocast, float64 for float64 inputs). Residual, LayerNorm and
+    the feed-forward sublayer live in :class:`~lamp_pyg.nn.LaMPBlock`.
 
     ``edge_index`` may be a plain ``[2, E]`` tensor (messages flow
-    ``edge_index[0] -> edge_index[1]``) or an implicit edge set
-    (:class:`~lamp_pyg.nn.CompleteBipartite`, :class:`~lamp_pyg.nn.SharedGraph`).
-    Three execution paths compute the same function:
+    ``edge_index[0] -> edge_index[1]``), a ``torch.sparse`` adjacency in PyG's
+    transposed convention (``adj_t [N_dst, N_src]``, entry ``[i, j]`` is an edge
+    ``j -> i``; its stored entries after coalescing are the edges, values are
+    ignored), or an implicit edge set (:class:`~lamp_pyg.nn.CompleteBipartite`,
+    :class:`~lamp_pyg.nn.SharedGraph`, which mean exactly their
+    ``to_edge_index()``). Three execution paths compute the same function:
 
     - ``"edge"``: PyG's per-edge :meth:`propagate`; materialises
       ``[E, heads, head_channels]`` messages.
     - ``"dense"``: masked dense attention per graph (``[B, heads, T, S]`` scores)
-      for implicit edge sets; never builds per-edge tensors.
+      for implicit edge sets only; never builds per-edge tensors
+      (:func:`~lamp_pyg.nn.dense_attention`).
     - ``"fused"``: per-edge scores only (``[E, heads]``), computed in chunks by a
       custom autograd function that recomputes messages in the backward pass;
-      memory grows with the number of edges, for very large sparse graphs.
+      memory grows with the number of edges, for very large sparse graphs
+      (:func:`~lamp_pyg.nn.fused_edge_attention`).
 
     For a :class:`~lamp_pyg.nn.CompleteBipartite` edge set whose :math:`B` graphs all
     have the same :math:`T` targets with the same features (LaMP's first decoder
@@ -72,9 +99,9 @@ class LaMPAttention(MessagePassing):
     features may be given once, ``[T, F]``: the query projection then runs once per
     batch instead of once per sample.
 
-    ``"auto"`` picks the path needing the least memory (plain ``edge_index``
-    tensors use ``"edge"`` while its messages fit in :obj:`edge_memory_budget`
-    bytes, else ``"fused"``).
+    ``"auto"`` picks the path needing the least memory (explicit edges use
+    ``"edge"`` while their messages fit in :obj:`edge_memory_budget` bytes, else
+    ``"fused"``).
 
     Args:
         in_channels (int or tuple): Size of each input sample, or :obj:`-1` to
@@ -99,9 +126,8 @@ class LaMPAttention(MessagePassing):
           :math:`((|\mathcal{V_s}|, F_{s}), (|\mathcal{V_t}|, F_{t}))`,
           edge set with :math:`E` edges
         - **output:** node features :math:`(|\mathcal{V}_t|, F_{out})`, and
-          if :obj:`return_attention_weights=True`, the attention weights:
-          ``(edge_index [2, E], alpha [E, heads])`` on the per-edge paths,
-          :class:`DenseAttention` on the dense path.
+          if :obj:`return_attention_weights=True`, :class:`AttentionWeights`
+          ``(edge_index, alpha [E, heads])`` on every path.
     """
 
     def __init__(
@@ -171,7 +197,7 @@ class LaMPAttention(MessagePassing):
             return self.path
         H, C = self.heads, self.head_channels
         if isinstance(edge_index, Tensor):
-            E = edge_index.size(1)
+            E = edge_index._nnz() if edge_index.layout != torch.strided else edge_index.size(1)
             return "edge" if 4 * E * H * C * 4 <= self.edge_memory_budget else "fused"
         E = edge_index.num_edges
         edge_bytes = 4 * E * H * C * 4  # query_i, key_j, value_j, messages
@@ -188,101 +214,75 @@ class LaMPAttention(MessagePassing):
                 return_attention_weights: Optional[bool] = None):
         if isinstance(x, Tensor):
             x = (x, x)
+        path = self.choose_path(edge_index)
+        if isinstance(edge_index, Tensor):
+            if path == "dense":
+                what = ("an edge_index tensor" if edge_index.layout == torch.strided
+                        else "a torch.sparse adjacency")
+                raise ValueError("path='dense' needs an implicit edge set "
+                                 f"(CompleteBipartite or SharedGraph), got {what}")
+            if edge_index.layout != torch.strided:
+                edge_index = _sparse_to_edge_index(edge_index, x[0].size(0), x[1].size(0))
         H, C = self.heads, self.head_channels
         query = self.lin_query(x[1]).view(-1, H, C)  # [N_dst, H, C] (or [T, H, C] shared)
         key = self.lin_key(x[0]).view(-1, H, C)  # [N_src, H, C]
         value = self.lin_value(x[0]).view(-1, H, C)  # [N_src, H, C]
 
-        path = self.choose_path(edge_index)
         shared = _shared_targets(x[1], edge_index)
-        if shared and path != "dense":  # per-edge paths index queries per target node
-            query = query.repeat(edge_index.num_graphs, 1, 1)  # [B * T, H, C]
         if path == "dense":
-            if isinstance(edge_index, Tensor):
-                raise ValueError("path='dense' needs an implicit edge set "
-                                 "(CompleteBipartite or SharedGraph), got an edge_index tensor")
-            out, weights = self._dense(query, key, value, edge_index,
-                                       bool(return_attention_weights))  # [N_dst, H, C]
-            attn = DenseAttention(*weights)
+            out, alpha = dense_attention(query, key, value, edge_index, self.dropout,
+                                         self.training, shared,
+                                         bool(return_attention_weights))  # [N_dst, H, C]
         else:
-            ei = edge_index if isinstance(edge_index, Tensor) else edge_index.to_edge_index()
-            if path == "edge":
-                out = self.propagate(ei, query=query, key=key, value=value,
-                                     size=(key.size(0), query.size(0)))
-                alpha = self._alpha
-                self._alpha = None
-            else:
-                out, alpha = fused_edge_attention(query, key, value, ei, self.dropout,
-                                                  self.training)
-            attn = (ei, alpha)
+            if shared:  # per-edge paths index queries per target node
+                query = query.repeat(edge_index.num_graphs, 1, 1)  # [B * T, H, C]
+            out, alpha = self._per_edge(path, query, key, value, edge_index)
 
         out = out.reshape(-1, H * C)  # [N_dst, H * C]
         if self.lin_out is not None:
             out = self.lin_out(out)  # [N_dst, out_channels]
         if return_attention_weights:
-            return out, attn
+            return out, AttentionWeights(edge_index, alpha)
         return out
+
+    def _per_edge(self, path: str, query: Tensor, key: Tensor, value: Tensor,
+                  edge_index: EdgeSet) -> Tuple[Tensor, Tensor]:
+        """The ``"edge"`` or ``"fused"`` path: ``(out [N_dst, H, C], alpha [E, H])``."""
+        ei = edge_index if isinstance(edge_index, Tensor) else edge_index.to_edge_index()
+        if path == "fused":
+            return fused_edge_attention(query, key, value, ei, self.dropout, self.training)
+        out = self.propagate(ei, query=query, key=key, value=value,
+                             size=(key.size(0), query.size(0)))  # [N_dst, H, C]
+        alpha, self._alpha = self._alpha, None
+        return out, alpha
 
     def message(self, query_i: Tensor, key_j: Tensor, value_j: Tensor, index: Tensor,
                 ptr: Optional[Tensor], size_i: Optional[int]) -> Tensor:
-        alpha = (query_i * key_j).sum(dim=-1).float() / math.sqrt(self.head_channels)  # [E, H]
-        alpha = softmax(alpha, index, ptr, size_i)  # fp32 statistics, also under bf16
+        score = (query_i * key_j).sum(dim=-1)  # [E, H]
+        # softmax statistics in the input dtype, at least fp32 (also under bf16 autocast)
+        score = score.to(torch.promote_types(score.dtype, torch.float32))
+        alpha = softmax(score / math.sqrt(self.head_channels), index, ptr, size_i)  # [E, H]
         self._alpha = alpha
         alpha = dropout(alpha, p=self.dropout, training=self.training)
         return value_j * alpha.unsqueeze(-1).to(value_j.dtype)  # [E, H, C]
-
-    def _dense(self, query: Tensor, key: Tensor, value: Tensor,
-               edges: Union[CompleteBipartite, SharedGraph],
-               need_weights: bool = True) -> Tuple[Tensor, Tensor]:
-        H, C = self.heads, self.head_channels
-        if isinstance(edges, SharedGraph):
-            B, T, S = edges.num_graphs, edges.num_dst, edges.num_src
-            q = query.view(B, T, H, C).transpose(1, 2)  # [B, H, T, C]
-            k = key.view(B, S, H, C).transpose(1, 2)  # [B, H, S, C]
-            v = value.view(B, S, H, C).transpose(1, 2)  # [B, H, S, C]
-            mask = edges.dense_mask()  # [T, S]
-            dst_idx = None
-        else:
-            B, T, S = edges.num_graphs, edges.max_dst, edges.max_src
-            if query.size(0) == T and B > 1:
-                # targets shared by all graphs (see _shared_targets): broadcast over B
-                q, dst_idx = query.view(1, T, H, C), None
-            elif query.size(0) == B * T:
-                # every graph has exactly T targets (LaMP's labels): padding is the
-                # identity, skip its copies (and the gather back below)
-                q, dst_idx = query.view(B, T, H, C), None
-            else:
-                q, _, dst_idx = _pad(query, edges.dst_batch, B, T)  # [B, T, H, C]
-            k, key_mask, _ = _pad(key, edges.src_batch, B, S)  # [B, S, H, C], [B, S]
-            v, _, _ = _pad(value, edges.src_batch, B, S)
-            q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
-            mask = key_mask.view(B, 1, 1, S)
-
-        # scale the [B, H, T, C] queries, not the [B, H, T, S] scores: one big pass fewer
-        scores = torch.matmul(q * (1.0 / math.sqrt(C)), k.transpose(-1, -2))  # [B, H, T, S]
-        # Same numbers as masked_softmax(scores, mask) with two [B, H, T, S] passes (and
-        # buffers) fewer: a target without incoming edges softmaxes over all sources here
-        # (no NaN) and its output row is zeroed below, where the tensor is [B, H, T, C].
-        has_any = mask.any(dim=-1, keepdim=True)  # [T, 1] or [B, 1, 1, 1]
-        # (in place: the scaled scores are a temporary nobody saved for backward)
-        # softmax statistics in fp32, also under bf16 autocast (a no-op in fp32)
-        weights = torch.softmax(scores.float().masked_fill_(~(mask | ~has_any), float("-inf")),
-                                dim=-1)  # [B, H, T, S]
-        del scores
-        dropped = dropout(weights, p=self.dropout, training=self.training)
-        out = torch.matmul(dropped.to(v.dtype), v).masked_fill(~has_any, 0.0)  # [B, H, T, C]
-        out = out.transpose(1, 2)  # [B, T, H, C]
-        if need_weights:
-            weights = weights.masked_fill(~has_any, 0.0)
-        out = out.reshape(B * T, H, C)
-        if dst_idx is not None:
-            out = out[dst_idx]  # [N_dst, H, C]
-        return out, (weights, mask)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
                 f"heads={self.heads}, head_channels={self.head_channels}, "
                 f"dropout={self.dropout}, path={self.path!r})")
+
+
+def _sparse_to_edge_index(adj_t: Tensor, num_src: int, num_dst: int) -> Tensor:
+    """``[2, E]`` (source, target) edge index of a ``torch.sparse`` adjacency
+    ``adj_t [N_dst, N_src]`` (PyG's convention: entry ``[i, j]`` is an edge ``j -> i``)."""
+    if tuple(adj_t.shape) != (num_dst, num_src):
+        raise ValueError("a torch.sparse adjacency must be adj_t [N_dst, N_src] = "
+                         f"[{num_dst}, {num_src}] (entry [i, j]: edge j -> i), got "
+                         f"{tuple(adj_t.shape)}")
+    if adj_t.layout == torch.sparse_coo:
+        adj_t = adj_t.coalesce()  # returns adj_t itself when it already is
+    index, _ = to_edge_index(adj_t)  # [2, E] (target, source)
+    return index.flip(0)  # [2, E] (source, target)
 
 
 def _shared_targets(x_dst: Tensor, edges: EdgeSet) -> bool:
@@ -303,116 +303,3 @@ def _shared_targets(x_dst: Tensor, edges: EdgeSet) -> bool:
                          f"target node ({n_dst}) or, when all {edges.num_graphs} graphs have "
                          f"the same targets, one per target position ({edges.max_dst})")
     return True
-
-
-def masked_softmax(scores: Tensor, mask: Tensor) -> Tensor:
-    """Softmax over the last dim restricted to ``mask``; rows with no ``True`` give zeros
-    (and zero gradients), never NaN."""
-    has_any = mask.any(dim=-1, keepdim=True)
-    scores = scores.masked_fill(~mask, float("-inf")).masked_fill(~has_any, 0.0)
-    return torch.softmax(scores, dim=-1).masked_fill(~(mask & has_any), 0.0)
-
-
-def _pad(x: Tensor, batch: Tensor, B: int, N: int) -> Tuple[Tensor, Tensor, Tensor]:
-    """Scatters sorted, batched rows ``x [n, ...]`` into ``[B, N, ...]`` with static shapes.
-
-    Returns the padded tensor, the ``[B, N]`` validity mask and each row's flat
-    position ``b * N + i``.
-    """
-    counts = torch.zeros(B, dtype=torch.long, device=x.device).scatter_add_(
-        0, batch, torch.ones_like(batch))
-    start = torch.cumsum(counts, 0) - counts  # [B]
-    pos = torch.arange(batch.numel(), device=x.device) - start[batch]  # [n]
-    flat = batch * N + pos  # [n]
-    out = x.new_zeros((B * N,) + tuple(x.shape[1:])).index_copy(0, flat, x)
-    valid = torch.zeros(B * N, dtype=torch.bool, device=x.device).index_fill(0, flat, True)
-    return out.view((B, N) + tuple(x.shape[1:])), valid.view(B, N), flat
-
-
-# ---------------------------------------------------------------------- fused path
-class _FusedEdgeAttention(torch.autograd.Function):
-    """Edge-softmax attention that keeps only ``[E, H]`` per-edge tensors.
-
-    Messages ``alpha_e * v_src(e)`` and score terms are computed chunk by chunk in
-    both passes, so peak memory is ``O(E * H + chunk * H * C + N * H * C)``.
-    """
-
-    @staticmethod
-    def forward(ctx, query, key, value, src, dst, p, training, chunk):
-        E, H, C = src.numel(), query.size(1), query.size(2)
-        scale = 1.0 / math.sqrt(C)
-        scores = query.new_empty(E, H)
-        for s in range(0, E, chunk):
-            e = slice(s, s + chunk)
-            scores[e] = (query.index_select(0, dst[e])
-                         * key.index_select(0, src[e])).sum(-1) * scale
-        alpha = softmax(scores, dst, num_nodes=query.size(0))  # [E, H]
-        del scores
-        keep, scale_d = None, 1.0
-        if training and p > 0:
-            keep, scale_d = keep_mask(alpha.shape, p, alpha.device)  # uint8 0/1
-            alpha_d = (alpha * keep).mul_(scale_d)
-        else:
-            alpha_d = alpha
-        out = query.new_zeros(query.shape)
-        for s in range(0, E, chunk):
-            e = slice(s, s + chunk)
-            out.index_add_(0, dst[e], value.index_select(0, src[e]) * alpha_d[e].unsqueeze(-1))
-        ctx.save_for_backward(query, key, value, src, dst, alpha, keep)
-        ctx.scale_d, ctx.chunk, ctx.scale = scale_d, chunk, scale
-        ctx.mark_non_differentiable(alpha)
-        return out, alpha
-
-    @staticmethod
-    def backward(ctx, grad_out, _grad_alpha):
-        query, key, value, src, dst, alpha, keep = ctx.saved_tensors
-        scale_d, chunk, scale = ctx.scale_d, ctx.chunk, ctx.scale
-        E = src.numel()
-        alpha_d = alpha if keep is None else (alpha * keep).mul_(scale_d)
-        grad_v = torch.zeros_like(value)
-        d_alpha = alpha.new_empty(alpha.shape)  # dL / d alpha (before dropout)
-        for s in range(0, E, chunk):
-            e = slice(s, s + chunk)
-            g = grad_out.index_select(0, dst[e])  # [e, H, C]
-            grad_v.index_add_(0, src[e], g * alpha_d[e].unsqueeze(-1))
-            d_alpha[e] = (g * value.index_select(0, src[e])).sum(-1)
-        if keep is not None:
-            d_alpha = (d_alpha * keep).mul_(scale_d)
-        # softmax backward: d_score = alpha * (d_alpha - sum_row(alpha * d_alpha))
-        row = torch.zeros_like(query[:, :, 0]).index_add_(0, dst, alpha * d_alpha)  # [N, H]
-        d_score = alpha * (d_alpha - row.index_select(0, dst)) * scale  # [E, H]
-        grad_q = torch.zeros_like(query)
-        grad_k = torch.zeros_like(key)
-        for s in range(0, E, chunk):
-            e = slice(s, s + chunk)
-            ds = d_score[e].unsqueeze(-1)
-            grad_q.index_add_(0, dst[e], ds * key.index_select(0, src[e]))
-            grad_k.index_add_(0, src[e], ds * query.index_select(0, dst[e]))
-        return grad_q, grad_k, grad_v, None, None, None, None, None
-
-
-CHUNK_BYTES = 1 << 23  # per [chunk, H, C] temporary of the fused path
-
-
-def fused_edge_attention(query: Tensor, key: Tensor, value: Tensor, edge_index: Tensor,
-                         dropout: float = 0.0, training: bool = False,
-                         chunk: Optional[int] = None) -> Tuple[Tensor, Tensor]:
-    """Memory-lean edge-softmax attention (see :class:`LaMPAttention`, path ``"fused"``).
-
-    ``chunk`` edges are processed at a time (default: as many as fit a ~8 MiB
-    ``[chunk, H, C]`` temporary). The result does not depend on it. Small chunks are
-    faster on CPU: their temporaries are recycled by the allocator instead of being
-    freshly mapped and page-faulted on every step.
-
-    Returns ``(out [N_dst, H, C], alpha [E, H])``.
-    """
-    if chunk is None:
-        per_edge = query.size(1) * query.size(2) * query.element_size()
-        chunk = max(1, CHUNK_BYTES // max(1, per_edge))
-    dtype = query.dtype
-    work = torch.promote_types(torch.promote_types(dtype, key.dtype), value.dtype)
-    work = torch.promote_types(work, torch.float32)  # bf16 autocast: compute in fp32
-    query, key, value = query.to(work), key.to(work), value.to(work)
-    out, alpha = _FusedEdgeAttention.apply(query, key, value, edge_index[0], edge_index[1],
-                                           dropout, training, chunk)
-    return out.to(dtype), alpha

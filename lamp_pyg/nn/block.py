@@ -6,6 +6,7 @@ from typing import Optional, Tuple, Union
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch_geometric.nn.conv import MessagePassing
 
 from lamp_pyg.nn.attention import EdgeSet, LaMPAttention
 from lamp_pyg.nn.dropout import dropout
@@ -45,7 +46,7 @@ class FeedForward(torch.nn.Module):
                 f"dropout={self.dropout})")
 
 
-class LaMPBlock(torch.nn.Module):
+class LaMPBlock(MessagePassing):
     r"""One attention sublayer and one feed-forward sublayer, as in LaMP's decoder:
 
     .. math::
@@ -60,6 +61,44 @@ class LaMPBlock(torch.nn.Module):
     by all graphs (``[T, F]``, see :class:`LaMPAttention`) are broadcast in the
     residual; the output then has one row per target node.
 
+    **Heterogeneous graphs.** The block is a
+    :class:`~torch_geometric.nn.conv.MessagePassing` layer, so
+    :func:`~torch_geometric.nn.to_hetero` (like
+    :class:`~torch_geometric.nn.conv.HeteroConv`) gives every edge type :math:`r`
+    its own block and combines their outputs per target node type with its
+    :obj:`aggr` (:math:`\bigoplus`):
+
+    .. math::
+        \mathbf{x}^{\prime}_i = \bigoplus_{r \,:\, i \in \mathcal{V}_{\mathrm{dst}(r)}}
+        \operatorname{LaMPBlock}_r\big(\mathbf{x}_i,
+        \{\mathbf{x}_j\}_{j \in \mathcal{N}_r(i)}\big)
+
+    i.e. each relation applies attention, residual, LayerNorm and feed-forward
+    sublayer, and the relations' outputs are summed (or averaged, ...) after them.
+    (Every node type must receive messages, e.g. add reverse edges with
+    :class:`~torch_geometric.transforms.ToUndirected`, and its features must have
+    :obj:`channels` entries for the residual.) For one residual, LayerNorm and
+    feed-forward sublayer per node type applied *after* aggregating the relations'
+    attention, :math:`\mathbf{x}^{\prime}_i = \operatorname{FFN}_\tau(\operatorname{LN}_\tau
+    (\mathbf{x}_i + \bigoplus_r \operatorname{Attn}_r(\ldots)))`, write the block out
+    with node-level modules, which ``to_hetero`` duplicates per node type:
+
+    .. code-block:: python
+
+        class Block(torch.nn.Module):
+            def __init__(self, channels, heads, ff_channels):
+                super().__init__()
+                self.attn = LaMPAttention((-1, -1), channels, heads=heads)
+                self.norm = torch.nn.LayerNorm(channels)
+                self.ffn = FeedForward(channels, ff_channels)
+
+            def forward(self, x, edge_index):
+                return self.ffn(self.norm(x + self.attn(x, edge_index)))
+
+    (use a :class:`torch.nn.Dropout` module, not a functional dropout, for the
+    sublayer dropout there: ``to_hetero`` traces the model once and would freeze a
+    ``training`` flag.)
+
     Args:
         in_channels (int or tuple): Source (and target) input size, :obj:`-1`
             for lazy. The target size must equal :obj:`channels` (residual).
@@ -71,12 +110,18 @@ class LaMPBlock(torch.nn.Module):
             sublayer outputs. (default: :obj:`0.`)
         path (str, optional): Attention execution path, see
             :class:`LaMPAttention`. (default: :obj:`"auto"`)
+
+    Shapes:
+        - **input:** as :class:`LaMPAttention`
+        - **output:** node features :math:`(|\mathcal{V}_t|, d)`, and if
+          :obj:`return_attention_weights=True`, the attention sublayer's
+          :class:`~lamp_pyg.nn.AttentionWeights`.
     """
 
     def __init__(self, in_channels: Union[int, Tuple[int, int]], channels: int,
                  heads: int = 1, ff_channels: Optional[int] = None,
                  dropout: float = 0.0, path: str = "auto"):
-        super().__init__()
+        super().__init__(aggr=None, node_dim=0)  # no propagate of its own: see .attn
         ff_channels = ff_channels or channels
         self.in_channels, self.channels, self.heads = in_channels, channels, heads
         self.ff_channels, self.dropout = ff_channels, dropout

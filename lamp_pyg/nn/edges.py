@@ -29,6 +29,8 @@ from torch import Tensor
 class CompleteBipartite(NamedTuple):
     r"""Every source node of graph :math:`b` connects to every target node of graph :math:`b`.
 
+    A set by construction: each (source, target) pair of a graph is one edge, once.
+
     Attributes:
         src_batch (LongTensor): graph id of each source node ``[N_src]``, sorted.
         dst_batch (LongTensor): graph id of each target node ``[N_dst]``, sorted.
@@ -87,6 +89,16 @@ class SharedGraph(NamedTuple):
     target nodes ``b * num_dst .. (b + 1) * num_dst - 1`` (contiguous, as the label
     nodes of a PyG batch are).
 
+    A shared graph means exactly its :meth:`to_edge_index` on every execution path
+    of :class:`~lamp_pyg.nn.LaMPAttention`. In particular ``edge_index`` is a
+    multiset, as a plain PyG ``edge_index`` is: a (source, target) pair listed
+    :math:`c` times is :math:`c` edges, each one message with its own attention
+    weight (the dense path adds :math:`\log c` to the pair's score, see
+    :meth:`dense_counts`). Nothing is deduplicated here, as this description is
+    built inside (compiled) forward passes; deduplicate once where the graph is made
+    (e.g. :func:`torch_geometric.utils.coalesce`, as :class:`~lamp_pyg.models.LaMP`
+    does) if duplicates are not meant.
+
     Attributes:
         edge_index (LongTensor): ``[2, E0]`` (source, target) within one graph.
         num_src (int): source nodes per graph.
@@ -117,3 +129,12 @@ class SharedGraph(NamedTuple):
                            device=self.edge_index.device)
         mask[self.edge_index[1], self.edge_index[0]] = True
         return mask
+
+    def dense_counts(self, dtype: torch.dtype = torch.float32) -> Tensor:
+        """``[num_dst, num_src]`` number of edges from each source to each target
+        (duplicates counted), as ``dtype``."""
+        counts = torch.zeros(self.num_dst, self.num_src, dtype=dtype,
+                             device=self.edge_index.device)
+        ones = torch.ones(self.edge_index.size(1), dtype=dtype, device=counts.device)
+        return counts.index_put_((self.edge_index[1], self.edge_index[0]), ones,
+                                 accumulate=True)  # [T, S]

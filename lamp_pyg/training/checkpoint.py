@@ -1,11 +1,22 @@
-"""Checkpoints: written atomically, read with clear errors."""
+"""Checkpoints: written atomically, read with clear errors, resumed only when nothing
+that changes the trajectory has changed."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import torch
+
+#: config keys that may differ when a run is resumed: they change how long it runs,
+#: how fast, where files are, and what is reported, not what a step computes
+RESUME_MAY_CHANGE = (
+    "train.epochs", "train.patience", "train.num_threads", "train.checkpoint_minutes",
+    "train.progress", "train.device", "train.eval_batch_size",
+    "eval.plots", "eval.per_label_thresholds", "eval.at_least_one",
+    "data.root", "data.path", "data.cache", "data.train", "data.valid", "data.test",
+    "data.labels", "run_dir",
+)
 
 
 class CheckpointError(RuntimeError):
@@ -32,29 +43,53 @@ def load_checkpoint(path: Path, map_location="cpu") -> Dict[str, Any]:
         state = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as e:  # truncated zip, not a torch file, ...
         raise CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e})") from None
-    for key in ("model", "config", "meta", "label_graph"):
+    for key in ("model", "model_config", "config", "meta", "label_graph"):
         if not isinstance(state, dict) or key not in state:
-            raise CheckpointError(f"checkpoint {path} is not a lamp-pyg checkpoint (no {key!r})")
+            raise CheckpointError(f"checkpoint {path} is not a checkpoint of this lamp-pyg "
+                                  f"version (no {key!r})")
     return state
 
 
-def check_compatible(state: Dict[str, Any], config: Dict[str, Any], path: Path) -> None:
-    """Refuses to resume a checkpoint made for another dataset, graph or model."""
-    for section in ("data", "graph", "model"):
-        old, new = state["config"].get(section), config.get(section)
-        if old != new:
-            diff = sorted(k for k in set(old or {}) | set(new or {})
-                          if (old or {}).get(k) != (new or {}).get(k))
-            raise CheckpointError(
-                f"checkpoint {path} was made with a different '{section}' section "
-                f"(differs in: {', '.join(f'{section}.{k}' for k in diff)}): "
-                f"use a new run_dir, or the config it was made with")
+def _flat(d: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def resume_differences(old: Dict[str, Any], new: Dict[str, Any]) -> List[str]:
+    """Dotted config keys that differ between two config dicts and may not change on
+    resume (everything but :data:`RESUME_MAY_CHANGE`)."""
+    a, b = _flat(old), _flat(new)
+    return sorted(k for k in set(a) | set(b)
+                  if a.get(k) != b.get(k) and k not in RESUME_MAY_CHANGE)
+
+
+def check_resumable(state: Dict[str, Any], config: Dict[str, Any], data_files: List[str],
+                    path: Path) -> None:
+    """Refuses to resume ``state`` under a config that changes what a step computes, or on
+    data whose content differs (``data_files``: the SHA-256 of each source file)."""
+    diff = resume_differences(state["config"], config)
+    if diff:
+        shown = ", ".join(f"{k} ({_flat(state['config']).get(k)!r} -> {_flat(config).get(k)!r})"
+                          for k in diff[:8])
+        raise CheckpointError(
+            f"cannot resume {path}: the config differs in {shown}"
+            f"{' ...' if len(diff) > 8 else ''}. Resume with the settings it was made with "
+            f"(see config.yaml beside it) or use a new run_dir; keys that may change on "
+            f"resume: {', '.join(RESUME_MAY_CHANGE)}")
+    old_files = sorted(state["meta"].get("source", {}).get("files", {}).values())
+    if old_files != sorted(data_files):
+        raise CheckpointError(f"cannot resume {path}: the data files' content differs from "
+                              "the data it was trained on (their SHA-256 hashes differ)")
 
 
 def model_from_checkpoint(ck: Dict[str, Any]):
     """The :class:`~lamp_pyg.models.LaMP` stored in a loaded checkpoint, in eval mode."""
     from lamp_pyg.models import LaMP, LaMPConfig
-    model = LaMP(LaMPConfig(**{**ck["meta"]["model_kwargs"], **ck["config"]["model"]}),
-                 ck["label_graph"]["edge_index"])
+    model = LaMP(LaMPConfig(**ck["model_config"]), ck["label_graph"]["edge_index"])
     model.load_state_dict(ck["model"])
     return model.eval()

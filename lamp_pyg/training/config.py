@@ -1,58 +1,95 @@
 """The schema of ``configs/*.yaml`` (read by :func:`load_config`).
 
-Every key below can be set in a YAML file or overridden on the command line with
-``--set section.key=value``; unknown keys and wrong types are errors that name the
-key (see :mod:`lamp_pyg.training.configuration`).
+Each section reuses the definition of the room it configures, so every setting, its
+default and its domain are written once:
+
+- ``data``: :class:`~lamp_pyg.io.sources.SourceSpec` (which files, which format) and
+  :class:`~lamp_pyg.data.prepare.PrepareOptions` (how they become samples), plus the
+  dataset's name and where the data and cache live;
+- ``graph``: the label graph's kind and its parameters;
+- ``model``: :class:`~lamp_pyg.models.lamp.LaMPOptions`;
+- ``train`` and ``eval``: defined here.
+
+Every key can be set in a YAML file or with ``--set section.key=value``; unknown keys,
+wrong types and out-of-domain values are errors that name the key, raised when the
+config is loaded, before any work starts (the engine is :mod:`lamp_pyg.typed_yaml`).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal, Optional, Tuple
+from typing import Iterable, Optional, Tuple
 
 from lamp_pyg.data.prepare import PrepareOptions
-from lamp_pyg.training.configuration import load_yaml
+from lamp_pyg.graphs import GRAPH_KINDS
+from lamp_pyg.io.sources import DATASETS, FILE_KEYS, SourceSpec, unknown_dataset
+from lamp_pyg.models.lamp import LaMPOptions
+from lamp_pyg.typed_yaml import check_domains, load_yaml, setting
 
 METRICS = ("ebF1", "miF1", "maF1", "ACC", "HA", "mAP")
 
 
-@dataclass
-class DataConfig:
-    """Which dataset and how to prepare it (see :class:`~lamp_pyg.data.PrepareOptions`)."""
+def project(cls, obj):
+    """The ``cls`` dataclass made of the fields of ``obj`` it shares (e.g. the
+    :class:`PrepareOptions` part of a :class:`DataConfig`)."""
+    return cls(**{f.name: getattr(obj, f.name) for f in dataclasses.fields(cls) if f.init})
 
-    name: str = "synthetic"
-    path: Optional[str] = None  # raw files of this dataset
-    root: Optional[str] = None  # folder holding mulan/, reuters21578/, sider/ (else $LAMP_PYG_DATA)
-    cache: Optional[str] = None  # processed datasets; else $LAMP_PYG_CACHE, else ~/.cache/lamp-pyg
-    max_len: Optional[int] = None
-    bos_eos: bool = True
-    min_count: int = 1
-    dense_mode: Literal["linear", "nodes"] = "linear"
-    window: int = 0
-    valid_fraction: float = 0.1
-    split_seed: int = 0
-    test_fraction: float = 0.1
-    split_file: Optional[str] = None
 
-    def prepare_options(self) -> PrepareOptions:
-        return PrepareOptions(max_len=self.max_len, bos_eos=self.bos_eos,
-                              min_count=self.min_count, dense_mode=self.dense_mode,
-                              window=self.window, valid_fraction=self.valid_fraction,
-                              split_seed=self.split_seed, test_fraction=self.test_fraction,
-                              split_file=self.split_file)
+@dataclass(frozen=True)
+class DataConfig(SourceSpec, PrepareOptions):
+    """Which dataset, where its files are, and how to prepare it.
+
+    Besides the fields of :class:`SourceSpec` and :class:`PrepareOptions`:
+
+    Attributes:
+        name: a registered dataset (``bibtex``, ``reuters``, ``synthetic``, ...; see
+            ``datasets/prepare.py --list``), or with ``format`` a name for your own files
+            (default: the train file's name).
+        root: folder holding the registered datasets' layout (else ``$LAMP_PYG_DATA``);
+            with ``format``, the folder relative paths start from (else the current one).
+        cache: processed datasets; else ``$LAMP_PYG_CACHE``, else ``~/.cache/lamp-pyg``.
+    """
+
+    name: Optional[str] = None
+    root: Optional[str] = None
+    cache: Optional[str] = None
+
+    def __post_init__(self):
+        check_domains(self)
 
     def validate(self):
-        self.prepare_options().validate()
+        PrepareOptions.validate(self)
+        if self.format is not None:
+            SourceSpec.validate(self)
+            return
+        if self.name is None:
+            raise ValueError("set data.name (a registered dataset) or data.format with "
+                             "data.train and data.test (your own files)")
+        if self.name not in DATASETS:
+            raise unknown_dataset(self.name)
+        given = [k for k in FILE_KEYS[1:] if getattr(self, k) is not None]
+        if given:
+            raise ValueError(f"data.{given[0]} names your own files: set data.format too "
+                             f"(or leave it out to use the registered {self.name!r})")
+
+    @property
+    def source(self) -> SourceSpec:
+        return project(SourceSpec, self)
+
+    @property
+    def prepare_options(self) -> PrepareOptions:
+        return project(PrepareOptions, self)
 
 
 @dataclass
 class GraphConfig:
     """The label graph (label -> label edges), built from training labels only."""
 
-    kind: Literal["prior", "full", "edgeless", "conditional", "knn", "given"] = "prior"
-    min_count: int = 1  # prior: co-occurrences needed for an edge
-    tau: float = 0.4  # conditional: P(j | i) threshold
-    k: int = 16  # knn: neighbours per label
+    kind: str = setting("prior", choices=GRAPH_KINDS)
+    min_count: int = setting(1, ge=1)  # prior: co-occurrences needed for an edge
+    tau: float = setting(0.4, ge=0.0, le=1.0)  # conditional: P(j | i) threshold
+    k: int = setting(16, ge=1)  # knn: neighbours per label
     edge_file: Optional[str] = None  # given: one "label_a label_b" pair per line
 
     def validate(self):
@@ -61,57 +98,39 @@ class GraphConfig:
 
 
 @dataclass
-class ModelConfig:
-    """LaMP hyper-parameters (input-side sizes come from the dataset)."""
-
-    d_model: int = 512
-    d_ff: int = 512
-    heads: int = 4
-    n_layers_enc: int = 2
-    n_layers_dec: int = 2
-    dropout: float = 0.1
-    encoder_graph: Literal["none", "full", "stored"] = "none"
-    int_preds: bool = False
-    int_preds_weight: float = 0.2
-    attention_path: Literal["auto", "edge", "dense", "fused"] = "auto"
-    checkpoint_activations: bool = False  # recompute decoder blocks in backward: less memory
-
-
-@dataclass
 class TrainConfig:
     """Optimisation and bookkeeping."""
 
-    epochs: int = 50
-    batch_size: int = 32
-    eval_batch_size: int = 128
-    lr: float = 2e-4
-    betas: Tuple[float, float] = (0.9, 0.98)
-    eps: float = 1e-8
-    weight_decay: float = 0.0
-    seed: int = 0
+    epochs: int = setting(50, ge=1)
+    batch_size: int = setting(32, ge=1)
+    eval_batch_size: int = setting(128, ge=1)
+    lr: float = setting(2e-4, gt=0.0)
+    betas: Tuple[float, float] = setting((0.9, 0.98), ge=0.0, lt=1.0)
+    eps: float = setting(1e-8, gt=0.0)
+    weight_decay: float = setting(0.0, ge=0.0)
+    seed: int = setting(0, ge=0)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
-    num_threads: int = 0  # torch threads on CPU; 0 = torch's default
-    select_metric: Literal["ebF1", "miF1", "maF1", "ACC", "HA", "mAP"] = "ebF1"
-    precision: Literal["auto", "fp32", "bf16"] = "fp32"  # auto: bf16 where the hardware is fast at it
-    checkpoint_minutes: float = 10.0  # also checkpoint mid-epoch this often (0 = only per epoch)
+    num_threads: int = setting(0, ge=0)  # torch threads on CPU; 0 = torch's default
+    select_metric: str = setting("ebF1", choices=METRICS)
+    precision: str = setting("fp32", choices=("auto", "fp32", "bf16"))  # auto: bf16 where fast
+    checkpoint_minutes: float = setting(10.0, ge=0.0)  # also mid-epoch this often (0: per epoch)
     bucket_by_length: bool = False  # batches of similar input length (less padding; not in LaMP)
-    patience: int = 0  # stop after this many epochs without a better valid score (0 = never)
-    warmup_steps: int = 0  # linear learning-rate warm-up over this many steps (not in LaMP)
-    lr_schedule: Literal["constant", "cosine"] = "constant"  # after warm-up (LaMP: constant)
-    ema_decay: float = 0.0  # score and save an EMA of the weights, e.g. 0.999 (0 = off; not in LaMP)
+    patience: int = setting(0, ge=0)  # stop after this many epochs without a better valid score
+    warmup_steps: int = setting(0, ge=0)  # linear learning-rate warm-up, in optimiser steps
+    warmup_fraction: float = setting(0.0, ge=0.0, lt=1.0)  # ... or as a share of all steps
+    lr_schedule: str = setting("constant", choices=("constant", "cosine"))  # after warm-up
+    ema_decay: float = setting(0.0, ge=0.0, lt=1.0)  # score and save an EMA of the weights
     progress: bool = True
 
     def validate(self):
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be >= 1")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if self.patience < 0:
-            raise ValueError(f"patience must be >= 0, got {self.patience}")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if self.warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
+        if self.warmup_steps and self.warmup_fraction:
+            raise ValueError("set warmup_steps or warmup_fraction, not both")
+        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
+            raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+
+    def warmup(self, total_steps: int) -> int:
+        """Warm-up length in optimiser steps for a run of ``total_steps``."""
+        return self.warmup_steps or int(round(self.warmup_fraction * total_steps))
 
 
 @dataclass
@@ -129,7 +148,7 @@ class Config:
 
     data: DataConfig = field(default_factory=DataConfig)
     graph: GraphConfig = field(default_factory=GraphConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: LaMPOptions = field(default_factory=LaMPOptions)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     run_dir: Optional[str] = None  # default: runs/<config name>-<graph>-seed<seed>

@@ -3,12 +3,17 @@
     pred = Predictor.from_checkpoint("runs/default-prior-seed0/best.pt")
     pred.predict(["w12 w40 w7"])   # -> [[('y3', 0.97), ('y11', 0.81)], ...]
 
-Inputs are encoded by the same code as the training data
+Inputs are parsed as the dataset's format reads them (:func:`lamp_pyg.io.sources.parse_input`:
+the same tokeniser for texts) and encoded by the same code as the training data
 (:func:`lamp_pyg.data.prepare.encode_input`) with the stored vocabulary, feature
-standardisation and options; labels are those whose probability clears the
-threshold tuned on validation (stored in the checkpoint). With ``at_least_one=True``
-(for runs trained with ``eval.at_least_one: true``), an input with no label above
-the threshold gets its most likely label.
+standardisation and options. Labels are those whose probability clears the threshold
+tuned on validation (stored in the checkpoint). With ``at_least_one=True`` (for runs
+trained with ``eval.at_least_one: true``), an input with no label above the threshold
+gets its most likely label.
+
+An input that is empty, or of which no token / feature is known from training (for
+example numbers given to a text model), is refused with a message naming it:
+the model would only return its prior.
 """
 from __future__ import annotations
 
@@ -18,9 +23,10 @@ import numpy as np
 import torch
 from torch_geometric.loader import DataLoader
 
-from lamp_pyg.data.prepare import PrepareOptions, encode_input
+from lamp_pyg.data.prepare import UNK, Encoded, PrepareOptions, encode_input
 from lamp_pyg.data.sample import make_sample
 from lamp_pyg.evaluation.metrics import binarize
+from lamp_pyg.io.sources import parse_input
 from lamp_pyg.models import LaMP, sinusoid_table
 from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
 
@@ -60,36 +66,43 @@ class Predictor:
         return cls(model, ck["meta"], thr, at_least_one)
 
     def parse(self, text: str):
-        """A raw input line -> the reader's input form for this dataset kind."""
-        if self.kind == "text":
-            if self.meta["name"] == "reuters":
-                from lamp_pyg.io.reuters import tokenize
-                return tokenize(text)
-            return text.lower().split()
-        if self.kind == "dense":
-            vals = [float(v) for v in text.replace(",", " ").split()]
-            if len(vals) != len(self.mean):
-                raise ValueError(f"expected {len(self.mean)} feature values, got {len(vals)}")
-            return np.asarray(vals)
-        if self.kind == "sparse":  # "idx:val idx:val" or "idx idx" (value 1); zeros are absent
-            pairs = [(int(t.split(":")[0]), float(t.split(":")[1]) if ":" in t else 1.0)
-                     for t in text.split()]
-            pairs = [(i, v) for i, v in pairs if v != 0.0]
-            return (np.asarray([i for i, _ in pairs], dtype=np.int64),
-                    np.asarray([v for _, v in pairs], dtype=np.float32))
-        if self.kind == "molecule":
-            from lamp_pyg.io.sider import smiles_to_graph
-            return smiles_to_graph(text.strip())
-        raise ValueError(f"cannot parse inputs of kind {self.kind!r}")
+        """A raw input line -> the reader's input form for this dataset."""
+        return parse_input(self.kind, text, self.meta.get("tokenizer"),
+                           self.meta.get("num_features"))
+
+    def encode(self, x, where: str = "input") -> Tuple[Encoded, int, int]:
+        """One input (a raw line or an already-parsed input) -> ``(encoded, known, total)``:
+        how many of its tokens / features the training data knew. Refuses an empty input
+        and one with nothing known, naming it (``where``)."""
+        try:
+            parsed = self.parse(x) if isinstance(x, str) else x
+        except ValueError as e:
+            raise ValueError(f"{where} ({_show(x)}): {e}") from None
+        e = encode_input(self.kind, parsed, self.tok2id, self.opts, self.mean, self.std)
+        if self.kind == "dense":  # every feature is given (parse checked the count)
+            return e, len(self.mean), len(self.mean)
+        real = e.ids[1:-1] if self.opts.bos_eos and self.kind != "molecule" else e.ids
+        known, total = int((real != UNK).sum()), len(real)
+        if total == 0:
+            raise ValueError(f"{where} ({_show(x)}) is empty: expected "
+                             f"{'some text' if self.kind == 'text' else 'some features'}")
+        if known == 0:
+            raise ValueError(f"{where} ({_show(x)}): none of its {total} "
+                             f"{'tokens' if self.kind == 'text' else 'features'} is known from "
+                             f"training; is it the right kind of input for this {self.kind} model?")
+        return e, known, total
+
+    def known(self, inputs: Sequence) -> List[Tuple[int, int]]:
+        """Per input: ``(known, total)`` tokens / features."""
+        return [self.encode(x, f"input {i + 1}")[1:] for i, x in enumerate(inputs)]
 
     @torch.no_grad()
     def predict_proba(self, inputs: Sequence) -> np.ndarray:
         """``[N, L]`` probabilities for raw input lines (or already-parsed inputs)."""
         L = len(self.label_names)
         samples, longest = [], 0
-        for x in inputs:
-            e = encode_input(self.kind, self.parse(x) if isinstance(x, str) else x,
-                             self.tok2id, self.opts, self.mean, self.std)
+        for i, x in enumerate(inputs):
+            e = self.encode(x, f"input {i + 1}")[0]
             longest = max(longest, len(e.ids))
             if e.vec is not None:
                 samples.append(make_sample([], L, vec=torch.from_numpy(e.vec)))
@@ -97,7 +110,7 @@ class Predictor:
                 samples.append(make_sample(
                     [], L, tokens=torch.from_numpy(e.ids),
                     values=None if e.values is None else torch.from_numpy(e.values),
-                    positions=self.kind == "text",
+                    positions=self.model.config.positional,
                     token_edge_index=None if e.edges is None else torch.from_numpy(e.edges)))
         self._fit_positions(longest)
         out = [torch.sigmoid(self.model(b).logits) for b in DataLoader(samples, batch_size=64)]
@@ -120,3 +133,8 @@ class Predictor:
         keep = binarize(P, self.threshold, self.at_least_one) if len(P) else P.astype(bool)
         return [[(self.label_names[j], float(P[i, j])) for j in np.argsort(-P[i]) if keep[i, j]]
                 for i in range(len(P))]
+
+
+def _show(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,27 +1,26 @@
 import filecmp
 import time
 
+import numpy as np
 import pytest
 from torch_geometric.loader import DataLoader
 
-from lamp_pyg.data import dataset as dsmod
-from lamp_pyg.data.dataset import LaMPDataset, resolve_source
+from lamp_pyg.data.dataset import LaMPDataset
 from lamp_pyg.data.prepare import PrepareOptions
+from lamp_pyg.io.sources import SourceSpec, resolve_source
 
 from .test_prepare import toy_raw
 
 
-@pytest.fixture
-def toy_registry(monkeypatch):
-    monkeypatch.setitem(dsmod.REGISTRY, "toy", (None, lambda path: toy_raw()))
+def toy(root, split="train", **kw):
+    return LaMPDataset(str(root), "toy", split, raw=toy_raw(), **kw)
 
 
-def test_toy_dataset_samples_and_meta(tmp_path, toy_registry):
-    train = LaMPDataset(str(tmp_path), "toy", "train")
-    test = LaMPDataset(str(tmp_path), "toy", "test")
-    assert len(train) == 4 and len(test) == 2
+def test_toy_dataset_samples_and_meta(tmp_path):
+    train, test = toy(tmp_path), toy(tmp_path, "test")
+    assert len(train) == 5 and len(test) == 2
     assert train.num_labels == 3 and train.label_names == ["l0", "l1", "l3"]
-    assert train.train_labels == [[0], [0, 1], [1, 2], [0]]
+    assert train.train_labels == [[0], [0, 1], [], [1, 2], [0]]  # the unlabeled row is kept
     b = next(iter(DataLoader(test, batch_size=2)))
     assert b["label"].y.shape == (2, 3)
     assert b["token"].x.tolist() == [2, 1, 4, 3, 2, 3]  # BOS UNK a EOS | BOS EOS
@@ -29,46 +28,133 @@ def test_toy_dataset_samples_and_meta(tmp_path, toy_registry):
     kw = train.model_kwargs()
     assert kw["vocab_size"] == len(train.vocab) and kw["positional"] is True
     assert train.meta["skipped"]["train samples with empty input (dropped, LaMP rule)"] == 1
+    assert toy(tmp_path, options=PrepareOptions(drop_unlabeled=True)).train_labels == [
+        [0], [0, 1], [1, 2], [0]]
 
 
-def test_cache_is_byte_identical_and_keyed_by_options(tmp_path, toy_registry):
-    a = LaMPDataset(str(tmp_path / "a"), "toy", "train")
-    b = LaMPDataset(str(tmp_path / "b"), "toy", "train")
+def test_cache_is_byte_identical_and_keyed_by_options(tmp_path):
+    a, b = toy(tmp_path / "a"), toy(tmp_path / "b")
     for f in ("train.pt", "valid.pt", "test.pt", "meta.json"):
         assert filecmp.cmp(f"{a.processed_dir}/{f}", f"{b.processed_dir}/{f}", shallow=False), f
-    c = LaMPDataset(str(tmp_path / "a"), "toy", "train", options=PrepareOptions(max_len=1))
-    assert c.processed_dir != a.processed_dir
+    c = toy(tmp_path / "a", options=PrepareOptions(max_len=1))
+    assert c.processed_dir != a.processed_dir and c.source_dir == a.source_dir
 
 
-def test_reload_uses_cache(tmp_path, toy_registry, monkeypatch):
-    LaMPDataset(str(tmp_path), "toy", "train")
-    monkeypatch.setitem(dsmod.REGISTRY, "toy", (None, lambda path: pytest.fail("reprocessed")))
-    assert len(LaMPDataset(str(tmp_path), "toy", "valid")) == 1
+def test_reload_uses_cache(tmp_path):
+    assert toy(tmp_path).cache_status.startswith("built")
+    again = toy(tmp_path, "valid")
+    assert again.cache_status == "reused" and len(again) == 2
 
 
-def test_single_file_source(tmp_path, monkeypatch):
-    # a dataset read from one file (SIDER's CSV): PyG must not try to create a folder there
-    monkeypatch.setitem(dsmod.REGISTRY, "toy", ("toy/toy.csv", lambda path: toy_raw()))
-    f = tmp_path / "toy.csv"
-    f.write_text("unused by the toy reader\n")
-    train = LaMPDataset(str(tmp_path / "cache"), "toy", "train", path=str(f))
-    assert len(train) == 4 and train.raw_dir == str(tmp_path) and f.is_file()
+def test_pyg_transforms_are_applied(tmp_path):
+    def mark(d):
+        d["label"].marked = 1
+        return d
+    def tag(d):
+        d.tagged = True
+        return d
+    ds = toy(tmp_path, pre_transform=mark, transform=tag)
+    assert len(ds) == 5 and ds[0]["label"].marked == 1 and ds[0].tagged
+    assert len(toy(tmp_path / "f", "test", pre_filter=lambda d: d["token"].x.numel() > 2)) == 1
+
+
+# ---------------------------------------------------------------------- own files, cache identity
+def write_tables(folder, rows=(("w1 w2", "a b"), ("w2 w3", "b"), ("w3", "c"), ("w1", "a"))):
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "test"):
+        (folder / f"{split}.csv").write_text(
+            "text,labels\n" + "".join(f"{t},{l}\n" for t, l in rows * 5))
+    return SourceSpec(format="text_table", train=str(folder / "train.csv"),
+                      test=str(folder / "test.csv"))
+
+
+def own(cache, spec, split="train"):
+    return LaMPDataset(str(cache), "mine", split, source=spec,
+                       options=PrepareOptions(valid_fraction=0.2))
+
+
+def test_own_files_train_end_to_end_shapes(tmp_path):
+    ds = own(tmp_path / "cache", write_tables(tmp_path / "d"))
+    assert ds.label_names == ["a", "b", "c"] and len(ds) == 16
+    assert ds.meta["source"]["format"] == "text_table"
+    assert sorted(ds.meta["source"]["files"]) == sorted(
+        str(tmp_path / "d" / f) for f in ("train.csv", "test.csv"))
+    assert "text_table: train" in ds.describe() and "built" in ds.describe()
+
+
+def test_cache_reused_when_nothing_changed(tmp_path):
+    spec = write_tables(tmp_path / "d")
+    first = own(tmp_path / "cache", spec)
+    again = own(tmp_path / "cache", spec)
+    assert again.cache_status == "reused" and again.processed_dir == first.processed_dir
+
+
+def test_cache_rebuilt_when_a_source_file_changes(tmp_path):
+    spec = write_tables(tmp_path / "d")
+    first = own(tmp_path / "cache", spec)
+    with open(spec.train, "a") as f:
+        f.write("w9 w9,z\n")
+    changed = own(tmp_path / "cache", spec)
+    assert changed.cache_status.startswith("built")
+    assert changed.processed_dir != first.processed_dir and "z" in changed.label_names
+
+
+def test_cache_rebuilt_for_another_path_under_the_same_name(tmp_path):
+    a = own(tmp_path / "cache", write_tables(tmp_path / "a"))
+    b = own(tmp_path / "cache", write_tables(tmp_path / "b", rows=(("x y", "p"), ("y", "q"))))
+    assert b.cache_status.startswith("built") and b.source_dir != a.source_dir
+    assert b.label_names == ["p", "q"] and a.label_names == ["a", "b", "c"]
+
+
+def test_seeded_split_is_stored_with_the_source(tmp_path):
+    spec = write_tables(tmp_path / "d")
+    v1 = own(tmp_path / "cache", spec, "valid")
+    assert list((tmp_path / "cache" / "mine").glob("*/splits/*.json"))
+    assert own(tmp_path / "cache", spec, "valid").meta["split_rows"] == v1.meta["split_rows"]
+
+
+def test_from_arrays_dense_sparse_and_text(tmp_path):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 5)), (rng.random((40, 3)) < 0.4).astype(int)
+    ds = LaMPDataset.from_arrays(str(tmp_path), (X[:30], Y[:30]), (X[30:], Y[30:]),
+                                 label_names=["x", "y", "z"])
+    assert ds.meta["kind"] == "dense" and ds.label_names == ["x", "y", "z"]
+    assert ds.model_kwargs()["input_dim"] == 5 and len(ds) == 27  # 10% held out
+    sp = pytest.importorskip("scipy.sparse")
+    S = sp.random(40, 50, density=0.1, format="csr", random_state=0)
+    ds = LaMPDataset.from_arrays(str(tmp_path), (S[:30], Y[:30]), (S[30:], Y[30:]), name="sp")
+    assert ds.meta["kind"] == "sparse"
+    texts = ["good movie", "bad plot", "good cast"] * 10
+    ds = LaMPDataset.from_arrays(str(tmp_path), (texts, [["pos"], ["neg"], ["pos"]] * 10),
+                                 (texts[:3], [["pos"], ["neg"], []]), name="txt")
+    assert ds.label_names == ["neg", "pos"] and "good" in ds.vocab
+    with pytest.raises(ValueError, match="row 3 holds a NaN"):
+        X2 = X.copy()
+        X2[3, 1] = np.nan
+        LaMPDataset.from_arrays(str(tmp_path), (X2, Y), (X, Y), name="nan")
 
 
 def test_resolve_source_errors(tmp_path, monkeypatch):
     monkeypatch.delenv("LAMP_PYG_DATA", raising=False)
     with pytest.raises(ValueError, match="did you mean 'bibtex'"):
         resolve_source("bibtx")
-    with pytest.raises(FileNotFoundError, match="set data.path"):
+    with pytest.raises(ValueError, match="data.format"):
+        resolve_source("corel5k")
+    with pytest.raises(FileNotFoundError, match="set data.root .* or data.path"):
         resolve_source("bibtex")
-    with pytest.raises(FileNotFoundError, match=r"folder that contains sider/sider\.csv$"):
+    with pytest.raises(FileNotFoundError, match=r"folder that contains sider/sider\.csv, or"):
         resolve_source("sider")  # a file, not a folder: no trailing slash
     with pytest.raises(FileNotFoundError, match="does not exist"):
         resolve_source("bibtex", data_root=str(tmp_path))
     monkeypatch.setenv("LAMP_PYG_DATA", str(tmp_path))
-    (tmp_path / "mulan" / "bibtex").mkdir(parents=True)
-    assert resolve_source("bibtex") == tmp_path / "mulan" / "bibtex"
-    assert resolve_source("synthetic") is None
+    folder = tmp_path / "mulan" / "bibtex"
+    folder.mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="data.train: .*bibtex-train.arff does not exist"):
+        resolve_source("bibtex")
+    for f in ("bibtex-train.arff", "bibtex-test.arff", "bibtex.xml"):
+        (folder / f).write_text("")
+    assert resolve_source("bibtex").train == str(folder / "bibtex-train.arff")
+    assert resolve_source("synthetic").format == "synthetic"
 
 
 def test_bibtex_prepared(tmp_path, data_root):

@@ -19,15 +19,25 @@ def toy_raw():
                       ["l0", "l1", "l2", "l3"], skipped={"bad rows": 2})
 
 
-def test_lamp_rules_drop_and_count(tmp_path):
+def test_unlabeled_samples_are_kept_by_default(tmp_path):
     p = prepare(toy_raw(), PrepareOptions(), tmp_path)
+    # row 3 (no label) is a training example; row 2 (empty input) is still dropped
+    assert p.splits["train"].ids == ["tr0", "tr1", "tr3", "tr4", "tr5"]
+    assert p.splits["train"].labels[2] == []
+    assert p.splits["valid"].ids == ["v0", "v1"]
+    assert not any("no label" in k for k in p.skipped)
+    assert p.skipped["train samples with empty input (dropped, LaMP rule)"] == 1
+
+
+def test_lamp_rules_drop_and_count(tmp_path):
+    p = prepare(toy_raw(), PrepareOptions(drop_unlabeled=True), tmp_path)
     # label 2 never appears in training: dropped from the label set, counted
     assert p.label_names == ["l0", "l1", "l3"]
     assert p.skipped["labels never seen in training (dropped from the label set)"] == 1
     # train: row 2 (empty input) and row 3 (no label) dropped and counted
     assert p.splits["train"].ids == ["tr0", "tr1", "tr4", "tr5"]
     assert p.skipped["train samples with empty input (dropped, LaMP rule)"] == 1
-    assert p.skipped["train samples with no label left (dropped, LaMP rule)"] == 1
+    assert p.skipped["train samples with no label (dropped, LaMP rule)"] == 1
     # valid: v1 has no label -> dropped; v0 loses label l2 -> counted
     assert p.splits["valid"].ids == ["v0"]
     assert p.splits["valid"].labels == [[0]]

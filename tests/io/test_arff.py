@@ -155,10 +155,11 @@ def test_quoted_and_escaped_names_and_symbolic_nominal(tmp_path):
 """
     out = read_arff(write(tmp_path / "q.arff", text), label_names=["TAG_m\\'usica"])
     assert out.relation == "my relation"
-    assert out.feature_names == ["a b", "c'd"]  # quoted names are unescaped
+    # quoted names are unescaped; a nominal attribute is one-hot, one 'name=value' per value
+    assert out.feature_names == ["a b", "c'd=low", "c'd=very high"]
     assert out.label_names == ["TAG_m\\'usica"]  # unquoted names kept verbatim (as in the XML)
     d = read_arff(write(tmp_path / "q.arff", text), label_names=["TAG_m\\'usica"], kind="dense").split
-    np.testing.assert_array_equal(d.inputs, [[1, 1], [2, 0], [3, 1]])  # nominal -> value index
+    np.testing.assert_array_equal(d.inputs, [[1, 0, 1], [2, 1, 0], [3, 0, 1]])
     assert d.labels == [[0], [], []]
 
 
@@ -254,7 +255,9 @@ def test_malformed_rows(tmp_path, rows, line, words):
     ("@relation r\n@attribute a numeric\n@attribute y {0,1}\n", 3, "ends before @data"),
     ("@relation r\n@attribute a numeric\n@attribute y {0,1}\n@data\n\n", 4, "no data rows"),
     ("@attribute a numeric\n@data\n1\n", 1, "before @relation"),
-    ("@relation r\n@attribute s string\n@attribute y {0,1}\n@data\n", 2, "string"),
+    ("@relation r\n@attribute s date\n@attribute y {0,1}\n@data\n", 2, "date"),
+    ("@relation r\n@attribute s string\n@attribute y {0,1}\n@data\n", 4, "no data rows"),
+    ("@relation r\n@attribute a {x,y,x}\n@attribute y {0,1}\n@data\n", 2, "twice"),
     ("@relation r\n@attribute a foo\n@attribute y {0,1}\n@data\n", 2, "expected a type"),
     ("@relation r\n@attribute a {0,1\n@data\n", 2, "not closed"),
     ("@relation r\n@attribute a numeric\n@attribute a numeric\n@data\n", 3, "already declared"),
@@ -366,6 +369,7 @@ def test_mulan_published_statistics(data_root, name):
     n, f, l, card, distinct, sizes, kind = PUBLISHED[name]
     st = ds.stats()
     assert (st["instances"], st["features"], st["labels"], st["distinct_labelsets"]) == (n, f, l, distinct)
+    assert st["attributes"] == f and ds.num_attributes == f  # no nominal attribute: one feature each
     assert _published_rounding(st["cardinality"], card), st["cardinality"]
     assert (len(ds.splits["train"]), len(ds.splits["test"])) == sizes
     assert ds.kind == kind

@@ -130,6 +130,37 @@ def test_error_bad_attribute(tmp_path, old, new, what):
     assert e.line == 2 and what in e.message
 
 
+@pytest.mark.parametrize("text", ["", "\n\n", DOCTYPE, DOCTYPE + "\n  \n"])
+def test_error_file_without_records(tmp_path, text):
+    """An empty or recordless .sgm file is an error (a truncated or failed download),
+    never 0 documents without a word."""
+    e = _err(tmp_path, text)
+    assert e.line is None and "no <REUTERS" in e.message
+
+
+def test_read_reuters_names_the_empty_file(tmp_path):
+    write(tmp_path / "reut2-000.sgm", DOCTYPE + record("1", topics=["a"])
+          + record("2", split="TEST", topics=["a"]))
+    write(tmp_path / "reut2-001.sgm", "")
+    with pytest.raises(DataFormatError) as ei:
+        read_reuters(tmp_path, files=["reut2-000.sgm", "reut2-001.sgm"])
+    assert ei.value.path == str(tmp_path / "reut2-001.sgm") and "empty" in ei.value.message
+    write(tmp_path / "reut2-002.sgm", DOCTYPE)
+    with pytest.raises(DataFormatError) as ei:
+        read_reuters(tmp_path, files=["reut2-002.sgm"])
+    assert ei.value.path == str(tmp_path / "reut2-002.sgm")
+
+
+def test_read_reuters_without_any_modapte_document(tmp_path):
+    """Records, but none left by the ModApte rules (only train records here): an error
+    with the counts, not an empty dataset."""
+    write(tmp_path / "reut2-000.sgm", DOCTYPE + record("1", topics=["a"]) + record("2", topics=[]))
+    with pytest.raises(DataFormatError) as ei:
+        read_reuters(tmp_path, files=["reut2-000.sgm"])
+    assert ei.value.path == str(tmp_path) and ei.value.line is None
+    assert "no ModApte document" in ei.value.message and "no_topics" in ei.value.message
+
+
 def test_error_unterminated_reuters_tag(tmp_path):
     e = _err(tmp_path, DOCTYPE + record("1").replace('NEWID="1">', 'NEWID="1"'))
     assert e.line == 2 and "expected '>'" in e.message

@@ -1,13 +1,16 @@
 """The LaMP model on small batches built with make_sample + PyG's DataLoader."""
 import math
 
+import re
+
 import pytest
 import torch
 from torch_geometric.loader import DataLoader
 
 from lamp_pyg.data import LABEL, TOKEN, TOKEN_EDGE, make_sample, window_edges
 from lamp_pyg.models import LaMP, LaMPConfig, LaMPInputs, sinusoid_table
-from lamp_pyg.nn import CompleteBipartite, FeedForward, LaMPAttention, LaMPBlock, SharedGraph
+from lamp_pyg.nn import (AttentionWeights, CompleteBipartite, FeedForward, LaMPAttention, LaMPBlock,
+                         SharedGraph)
 
 L, V = 5, 12
 # self-loops, 0 <-> 1, 1 -> 2, 0 -> 2, 3 -> 4; label 3 receives only from itself
@@ -156,10 +159,12 @@ def test_auto_uses_dense_for_the_label_graph():
     model = make_model()
     out = model(batch_of(samples()), return_attention_weights=True)
     # tiny complete graphs: dense is the cheapest path for both attention sublayers
-    for att in out.attentions:
-        assert type(att["feature_to_label"]).__name__ == "DenseAttention"
-        assert type(att["label_to_label"]).__name__ == "DenseAttention"
-        assert torch.equal(att["label_to_label"].mask, SharedGraph(LABEL_EI, L, L, 4).dense_mask())
+    l2l = SharedGraph(model.label_edge_index, L, L, 4)
+    for layer, att in zip(model.decoder, out.attentions):
+        assert layer.label_to_label.attn.choose_path(l2l) == "dense"
+        assert isinstance(att["label_to_label"], AttentionWeights)
+        assert torch.equal(att["label_to_label"].to_edge_index(), l2l.to_edge_index())
+        assert att["label_to_label"].alpha.shape == (l2l.to_edge_index().size(1), model.config.heads)
 
 
 # --------------------------------------------------------------------------- encoder graphs
@@ -473,6 +478,27 @@ def test_bad_positions(no_compute):
         == (1, L)
 
 
+def test_label_graph_must_cover_every_label():
+    with pytest.raises(ValueError, match="gives 2 of the 5 labels no incoming edge .*label 3"):
+        LaMP(config(), torch.tensor([[0, 1, 2, 0], [0, 1, 2, 1]]))
+
+
+def test_decoder_layer_forward_is_the_models_decoder_step():
+    model = make_model().eval()
+    batch = batch_of(samples())
+    inputs = model.prepare(batch)
+    layer = model.decoder[0]
+    h_tok = model.token_embedding(inputs.x) + model.position_table[inputs.pos] if model.config.positional else model.token_embedding(inputs.x)
+    for enc in model.encoder:
+        h_tok = enc(h_tok) if inputs.token_edges is None else enc(h_tok, inputs.token_edges)
+    l2l = SharedGraph(model.label_edge_index, L, L, inputs.num_graphs)
+    out = layer(h_tok, model.label_embedding.weight, inputs.feature_to_label, l2l)
+    assert out.shape == (inputs.num_graphs * L, model.config.d_model)
+    expected = layer.label_to_label(layer.feature_to_label(
+        (h_tok, model.label_embedding.weight), inputs.feature_to_label), l2l)
+    torch.testing.assert_close(out, expected)
+
+
 def test_bad_label_graph():
     with pytest.raises(ValueError, match=r"labels outside \[0, 5\)"):
         LaMP(config(), torch.tensor([[0, 1], [1, 5]]))
@@ -488,16 +514,24 @@ def test_bad_label_graph():
     (dict(vocab_size=10, input_dim=4), "exactly one"),
     (dict(encoder_graph="window"), "encoder_graph"),
     (dict(d_model=10, heads=4), "divisible"),
-    (dict(heads=0), "heads must be >= 1"),
+    (dict(heads=0), "heads: expected >= 1"),
+    (dict(n_layers_dec=0), "n_layers_dec: expected >= 1"),
+    (dict(dropout=1.0), "dropout: expected >= 0.0 and < 1.0"),
     (dict(attention_path="sparse"), "attention_path"),
     (dict(attention_path="dense", encoder_graph="stored"), "cannot run encoder_graph='stored'"),
 ])
 def test_config_validate(kwargs, match):
-    cfg = config(**kwargs)
-    with pytest.raises(ValueError, match=match):
-        cfg.validate()
-    with pytest.raises(ValueError, match=match):
-        LaMP(cfg, LABEL_EI)
+    """A value outside its domain is refused when the config is made; a combination of
+    fields when it is validated (and again when a model is built from it)."""
+    try:
+        cfg = config(**kwargs)
+    except ValueError as e:
+        assert re.search(match, str(e)), str(e)
+    else:
+        with pytest.raises(ValueError, match=match):
+            cfg.validate()
+        with pytest.raises(ValueError, match=match):
+            LaMP(cfg, LABEL_EI)
     config().validate()  # the base config is valid
 
 

@@ -1,5 +1,6 @@
 """LaMPAttention: shapes, init, the three execution paths against each other and against
-a naive attention loop written here, permutation invariance, attention weights, dropout.
+a naive attention loop written here, permutation invariance, dropout (attention weights:
+``test_attention_weights.py``).
 
 Every test runs with PyG's native scatter and, when it imports, with torch-scatter
 (the ``scatter_backend`` fixture in ``tests/nn/conftest.py``).
@@ -9,8 +10,7 @@ import math
 import pytest
 import torch
 
-from lamp_pyg.nn import (CompleteBipartite, DenseAttention, LaMPAttention, SharedGraph,
-                         fused_edge_attention)
+from lamp_pyg.nn import CompleteBipartite, LaMPAttention, SharedGraph, fused_edge_attention
 from lamp_pyg.nn.dropout import keep_mask
 
 pytestmark = pytest.mark.usefixtures("scatter_backend")
@@ -83,6 +83,8 @@ CASES = {
     "cb_empty_sample": ("cb", ([3, 0, 2], [4, 4, 4], (5, 7))),
     "cb_ragged": ("cb", ([2, 3, 1], [1, 3, 2], (6, 6))),
     "cb_no_tokens_at_all": ("cb", ([0, 0], [2, 2], (5, 7))),
+    # as many target nodes (3) as the largest graph has: not targets shared by the graphs
+    "cb_one_graph_without_targets": ("cb", ([2, 3], [3, 0], (5, 7))),
     # label -> label
     "sg_full": ("sg", (_full(4), 4, 4, 3, 6)),
     # label 2 has only its self-loop: a dense mask row with a single True
@@ -93,6 +95,9 @@ CASES = {
     "sg_self_loops": ("sg", ([(i, i) for i in range(4)], 4, 4, 2, 6)),
     "sg_edgeless": ("sg", ([], 4, 4, 2, 6)),
     "sg_bipartite": ("sg", ([(0, 1), (2, 1), (1, 0), (2, 2)], 3, 3, 2, (5, 7))),
+    # duplicated edges count with their multiplicity on every path (as in to_edge_index())
+    "sg_duplicate_edges": ("sg", ([(0, 1), (1, 1), (0, 1), (2, 1), (2, 2), (2, 2), (2, 2),
+                                   (3, 0)], 4, 4, 2, 6)),
 }
 
 
@@ -434,86 +439,6 @@ def test_permutation_invariance_complete_bipartite(path):
     assert not torch.allclose(conv((x_moved, x_dst), cb), out, atol=1e-4)
 
 
-# --------------------------------------------------------------------------- attention weights
-
-def _segment_sum(alpha, index, n):
-    return torch.zeros(n, alpha.size(1)).index_add(0, index, alpha)
-
-
-@pytest.mark.parametrize("path", ["edge", "fused"])
-def test_attention_weights_per_edge_paths(path):
-    torch.manual_seed(0)
-    x = torch.randn(5, 6)
-    ei = torch.tensor([[0, 1, 2, 3, 4, 1], [1, 2, 3, 0, 1, 1]])  # node 4: no incoming edge
-    conv = LaMPAttention(6, 8, heads=2, path=path)
-    out, (ei_out, alpha) = conv(x, ei, return_attention_weights=True)
-    assert torch.equal(ei_out, ei)
-    assert alpha.shape == (6, 2)
-    torch.testing.assert_close(out, conv(x, ei))
-    sums = _segment_sum(alpha, ei[1], 5)
-    torch.testing.assert_close(sums[:4], torch.ones(4, 2))
-    assert (sums[4] == 0).all()
-    # node 1 receives from 0, 4 and 1: check one weight against the scores by hand
-    q = conv.lin_query(x).view(-1, 2, 4)
-    k = conv.lin_key(x).view(-1, 2, 4)
-    s = torch.stack([(q[1] * k[j]).sum(-1) / 2.0 for j in (0, 4, 1)])  # [3, H]
-    torch.testing.assert_close(alpha[[0, 4, 5]], torch.softmax(s, 0), **TOL)
-    # return_attention_weights=False / None: a tensor only
-    assert isinstance(conv(x, ei, return_attention_weights=False), torch.Tensor)
-
-
-def test_attention_weights_edge_and_fused_agree_on_implicit_sets():
-    x, edges, _, in_channels, _ = build_case("sg_self_loop_only_label")
-    torch.manual_seed(0)
-    conv = LaMPAttention(in_channels, 8, heads=2, path="edge")
-    _, (ei_e, a_e) = conv(x, edges, return_attention_weights=True)
-    conv.path = "fused"
-    _, (ei_f, a_f) = conv(x, edges, return_attention_weights=True)
-    assert torch.equal(ei_e, edges.to_edge_index()) and torch.equal(ei_f, ei_e)
-    torch.testing.assert_close(a_f, a_e, **TOL)
-
-
-def test_attention_weights_dense_shared_graph():
-    x, edges, _, in_channels, _ = build_case("sg_no_incoming")
-    B, L = edges.num_graphs, edges.num_dst
-    torch.manual_seed(0)
-    conv = LaMPAttention(in_channels, 8, heads=2, path="edge")
-    _, (ei, alpha) = conv(x, edges, return_attention_weights=True)
-    conv.path = "dense"
-    out, att = conv(x, edges, return_attention_weights=True)
-    assert isinstance(att, DenseAttention)
-    assert att.weights.shape == (B, 2, L, L)
-    assert torch.equal(att.mask, edges.dense_mask())
-    assert (att.weights[:, :, ~att.mask] == 0).all()
-    b, t, s = ei[1] // L, ei[1] % L, ei[0] % L
-    torch.testing.assert_close(att.weights[b, :, t, s], alpha, **TOL)
-    torch.testing.assert_close(att.weights.sum(-1)[:, :, 3], torch.zeros(B, 2))  # no incoming
-
-
-def test_attention_weights_dense_complete_bipartite():
-    x, edges, _, in_channels, _ = build_case("cb_ragged")
-    src_sizes, dst_sizes, _ = CASES["cb_ragged"][1]
-    torch.manual_seed(0)
-    conv = LaMPAttention(in_channels, 8, heads=2, path="edge")
-    _, (ei, alpha) = conv(x, edges, return_attention_weights=True)
-    conv.path = "dense"
-    _, att = conv(x, edges, return_attention_weights=True)
-    B, T, S = 3, max(dst_sizes), max(src_sizes)
-    assert att.weights.shape == (B, 2, T, S)
-    assert att.mask.shape == (B, 1, 1, S)
-    assert torch.equal(att.mask.view(B, S), torch.tensor([[True, True, False],
-                                                          [True, True, True],
-                                                          [True, False, False]]))
-    src_start = torch.tensor([0, 2, 5])
-    dst_start = torch.tensor([0, 1, 4])
-    src_b, dst_b = batch_vector(src_sizes), batch_vector(dst_sizes)
-    b = dst_b[ei[1]]
-    torch.testing.assert_close(
-        att.weights[b, :, ei[1] - dst_start[b], ei[0] - src_start[src_b[ei[0]]]], alpha, **TOL)
-    # padded source columns carry no weight
-    assert (att.weights * ~att.mask == 0).all()
-
-
 # --------------------------------------------------------------------------- auto
 
 def test_auto_picks_dense_for_complete_bipartite_of_bibtex_size():
@@ -552,19 +477,24 @@ def test_auto_on_tensors_and_fixed_paths():
         assert LaMPAttention(8, 8, path=path).choose_path(ei) == path
 
 
-def test_auto_forward_takes_the_chosen_path():
+def test_auto_forward_takes_the_chosen_path(monkeypatch):
+    import lamp_pyg.nn.attention as attention
+    taken = []
+    for name in ("dense_attention", "fused_edge_attention"):
+        engine = getattr(attention, name)
+        monkeypatch.setattr(attention, name,
+                            lambda *a, _e=engine, _n=name, **k: taken.append(_n) or _e(*a, **k))
     torch.manual_seed(0)
     L, B = 6, 2
     full = torch.stack(torch.meshgrid(torch.arange(L), torch.arange(L), indexing="ij")).view(2, -1)
     conv = LaMPAttention(8, 8, heads=2)
     sg = SharedGraph(full, L, L, B)
     assert conv.choose_path(sg) == "dense"
-    _, att = conv(torch.randn(B * L, 8), sg, return_attention_weights=True)
-    assert isinstance(att, DenseAttention)
+    conv(torch.randn(B * L, 8), sg)
+    assert taken == ["dense_attention"]
     conv.edge_memory_budget = 0
-    _, att = conv(torch.randn(B * L, 8), torch.tensor([[0, 1], [1, 0]]),
-                  return_attention_weights=True)
-    assert isinstance(att, tuple) and not isinstance(att, DenseAttention)
+    conv(torch.randn(B * L, 8), torch.tensor([[0, 1], [1, 0]]))
+    assert taken == ["dense_attention", "fused_edge_attention"]
 
 
 # --------------------------------------------------------------------------- dropout
@@ -623,3 +553,26 @@ def test_shared_targets_wrong_row_count_is_an_error():
     with pytest.raises(ValueError, match="one per target node \\(8\\).*one per target "
                                          "position \\(4\\)"):
         conv((torch.randn(4, 6), torch.randn(3, 6)), edges)
+
+
+# --------------------------------------------------------------------------- duplicate edges
+
+@pytest.mark.parametrize("path", PATHS)
+def test_shared_graph_with_duplicate_edges_means_its_edge_index(path):
+    """A SharedGraph computes exactly what its explicit to_edge_index() computes on the
+    edge path, duplicates included (each copy of an edge is one message), on every path."""
+    e0 = torch.tensor([[0, 1, 0, 2, 0, 2, 2], [1, 1, 1, 2, 1, 0, 0]])  # (0->1) x3, (2->0) x2
+    sg = SharedGraph(e0, 3, 3, 2)
+    x = torch.randn(6, 8, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    conv = LaMPAttention(8, 8, heads=2, path="edge")
+    ref_out, ref_grads = run(conv, x, sg.to_edge_index())
+    conv.path = path
+    out, grads = run(conv, x, sg)
+    torch.testing.assert_close(out, ref_out, **TOL)
+    for n in ref_grads:
+        torch.testing.assert_close(grads[n], ref_grads[n], **TOL, msg=f"{path}: d/d{n}")
+    # ... which is not the deduplicated graph
+    conv.path = "edge"
+    dedup = SharedGraph(torch.tensor([[0, 2, 2], [1, 2, 0]]), 3, 3, 2)
+    assert not torch.allclose(conv(x, dedup), ref_out, atol=1e-3)

@@ -104,7 +104,7 @@ def test_block_non_bipartite_and_attention_weights():
     out2, att = block(x, sg, return_attention_weights=True)
     torch.testing.assert_close(out2, out)
     _, att_ref = block.attn(x, sg, return_attention_weights=True)
-    torch.testing.assert_close(att.weights, att_ref.weights)
+    torch.testing.assert_close(att.alpha, att_ref.alpha)
 
 
 def test_block_lazy_source_channels():

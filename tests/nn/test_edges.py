@@ -143,3 +143,14 @@ def test_shared_graph_dense_mask():
     sg = SharedGraph(torch.tensor([[0, 1], [2, 0]]), num_src=2, num_dst=3, num_graphs=1)
     expected = torch.tensor([[False, True], [False, False], [True, False]])
     assert torch.equal(sg.dense_mask(), expected)
+
+
+def test_shared_graph_dense_counts_keep_duplicates():
+    # (0 -> 1) listed twice: it counts twice, as in to_edge_index()
+    sg = SharedGraph(torch.tensor([[0, 1, 0, 2], [1, 2, 1, 2]]), num_src=3, num_dst=3,
+                     num_graphs=2)
+    expected = torch.tensor([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
+    assert torch.equal(sg.dense_counts(), expected)
+    assert sg.dense_counts(torch.float64).dtype == torch.float64
+    assert torch.equal(sg.dense_mask(), expected > 0)
+    assert sg.num_edges == 8 and sg.to_edge_index().size(1) == 8

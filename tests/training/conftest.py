@@ -42,7 +42,8 @@ def text_cfg(text_data, cache):
     """``text_cfg(**sections) -> dict``: a tiny config on the synthetic text data
     (300 train rows -> 270 train / 30 valid, 100 test; 68 steps per epoch)."""
     def make(**sections):
-        return config_dict({"name": "lamp_text", "path": str(text_data)}, cache, **sections)
+        return config_dict({"name": "tinysyn", "format": "lamp_text", "path": str(text_data)},
+                           cache, **sections)
     return make
 
 

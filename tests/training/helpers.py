@@ -7,7 +7,7 @@ also in a subprocess (``python train.py``), and nothing needs a download:
 
 - *text*: the built-in synthetic generator (:mod:`lamp_pyg.io.synthetic`) at a
   fraction of its default size, written in LaMP's text-folder layout
-  (``data.name: lamp_text``; the registry's ``synthetic`` entry always makes the
+  (``data.format: lamp_text``; the registry's ``synthetic`` entry always makes the
   full 4000 + 1000 rows, which is too slow to train on in the default suite);
 - *dense*: a MULAN ARFF + XML triple named ``emotions`` (6 numeric features,
   3 labels), read by the real MULAN reader (``data.name: emotions``, ``data.path``).

@@ -128,7 +128,7 @@ def test_dataset_needing_files_without_path_says_what_to_set(tmp_path, text_cfg,
     rc, _, err = main(["--config", write_config(tmp_path / "c.yaml", d)], capsys)
     assert rc == 2
     msg = one_line_error(err)
-    assert "'lamp_text'" in msg and "data.path" in msg
+    assert "'lamp_text' needs path" in msg and "data" in msg
 
 
 def test_unknown_dataset_name_suggests_the_closest(tmp_path, dense_cfg, capsys):

@@ -9,61 +9,60 @@ from dataclasses import asdict
 
 import pytest
 
-from lamp_pyg.data.dataset import REGISTRY
 from lamp_pyg.data.prepare import PrepareOptions
 from lamp_pyg.evaluation import THRESHOLD_METRICS
+from lamp_pyg.io.sources import DATASETS, SourceSpec
 from lamp_pyg.models import LaMP, LaMPConfig
-from lamp_pyg.training.config import (METRICS, Config, DataConfig, ModelConfig,
-                                      TrainConfig, load_config)
-from lamp_pyg.training.configuration import ConfigError, dump_yaml, from_dict, to_dict
+from lamp_pyg.models.lamp import LaMPOptions
+from lamp_pyg.training.config import (METRICS, Config, DataConfig, TrainConfig, load_config,
+                                      project)
+from lamp_pyg.typed_yaml import ConfigError, domain_of, dump_yaml, from_dict, to_dict
 
 
 def write(tmp_path, text, name="run.yaml"):
+    """A config file; one without a data section trains the built-in synthetic data."""
+    text = textwrap.dedent(text)
+    if "data" not in text and text.strip():
+        text = "data: {name: synthetic}\n" + text
     p = tmp_path / name
-    p.write_text(textwrap.dedent(text))
+    p.write_text(text)
     return p
 
 
 # --------------------------------------------------------------------------- defaults
 
-def test_empty_file_gives_the_defaults(tmp_path):
-    cfg = load_config(write(tmp_path, ""))
-    assert cfg == Config()
-    assert cfg.data.name == "synthetic" and cfg.data.name in REGISTRY
-    assert REGISTRY["synthetic"][0] is None  # the default data set needs no files
+def test_a_config_must_name_its_data(tmp_path):
+    with pytest.raises(ConfigError, match="set data.name .* or data.format"):
+        load_config(write(tmp_path, ""))
+    cfg = load_config(write(tmp_path, "data: {name: synthetic}\n"))
+    assert cfg == Config(data=DataConfig(name="synthetic"))
+    assert DATASETS["synthetic"].location is None  # the default data set needs no files
     assert cfg.run_dir is None
 
 
 def test_default_model_section_is_the_papers_lamp():
-    m = ModelConfig()
+    m = LaMPOptions()
     assert (m.d_model, m.d_ff, m.heads, m.n_layers_enc, m.n_layers_dec) == (512, 512, 4, 2, 2)
     t = TrainConfig()
     assert (t.batch_size, t.lr, tuple(t.betas), t.eps) == (32, 2e-4, (0.9, 0.98), 1e-8)
 
 
-def test_model_section_maps_onto_lamp_config():
-    """loop.model_config does LaMPConfig(**dataset.model_kwargs(), **asdict(cfg.model)):
-    every model key must be a LaMPConfig field, none may collide with the data's keys."""
-    lamp_fields = {f.name for f in dataclasses.fields(LaMPConfig)}
-    model_keys = set(asdict(ModelConfig()))
-    data_keys = {"num_labels", "vocab_size", "input_dim", "positional", "feature_values",
-                 "max_positions"}
-    assert model_keys <= lamp_fields
-    assert not model_keys & data_keys
-    assert model_keys | data_keys == lamp_fields
-    # ... and the defaults agree, so a YAML without a model section builds the paper's model
-    defaults = LaMPConfig(num_labels=1, vocab_size=5)
-    assert {k: getattr(defaults, k) for k in model_keys} == asdict(ModelConfig())
-
-
-def test_data_section_maps_onto_prepare_options():
-    opts_fields = {f.name for f in dataclasses.fields(PrepareOptions)}
-    data_fields = {f.name for f in dataclasses.fields(DataConfig)}
-    assert data_fields - opts_fields == {"name", "path", "root", "cache"}
-    assert opts_fields <= data_fields
-    d = DataConfig(max_len=7, min_count=2, dense_mode="nodes", window=3, valid_fraction=0.2,
-                   split_seed=4, test_fraction=0.3, split_file="s.json", bos_eos=False)
-    assert asdict(d.prepare_options()) == {k: getattr(d, k) for k in opts_fields}
+def test_each_setting_is_defined_once():
+    """The model section is the model's own options class, the data section is the
+    source spec plus the prepare options: no field is spelled twice."""
+    assert Config.__dataclass_fields__["model"].type in ("LaMPOptions", LaMPOptions)
+    assert issubclass(LaMPConfig, LaMPOptions) and issubclass(DataConfig, SourceSpec)
+    assert issubclass(DataConfig, PrepareOptions)
+    own = {f.name for f in dataclasses.fields(DataConfig)} - {
+        f.name for f in dataclasses.fields(SourceSpec)} - {
+        f.name for f in dataclasses.fields(PrepareOptions)}
+    assert own == {"name", "root", "cache"}
+    d = DataConfig(name="x", max_len=7, min_count=2, dense_mode="nodes", window=3,
+                   valid_fraction=0.2, split_seed=4, test_fraction=0.3, split_file="s.json",
+                   bos_eos=False, drop_unlabeled=True)
+    assert asdict(d.prepare_options) == {f.name: getattr(d, f.name)
+                                         for f in dataclasses.fields(PrepareOptions)}
+    assert project(SourceSpec, d) == SourceSpec()
 
 
 def test_selectable_metrics_are_the_reported_ones():
@@ -127,7 +126,7 @@ def test_unknown_key_suggests_the_closest(tmp_path, text, key, suggestion):
 
 def test_unknown_key_in_an_override_says_it_came_from_the_override(tmp_path):
     with pytest.raises(ConfigError) as e:
-        load_config(write(tmp_path, ""), ["model.d_modle=3"])
+        load_config(write(tmp_path, "data: {name: synthetic}\n"), ["model.d_modle=3"])
     assert e.value.key == "model.d_modle"
     assert "d_model" in str(e.value) and "model.d_modle=3" in str(e.value)
 
@@ -153,7 +152,7 @@ def test_wrong_values_name_the_key(tmp_path, text, key, words):
 
 
 @pytest.mark.parametrize("text, section, words", [
-    ("train: {epochs: 0}", "train", ["epochs"]),
+    ("train: {warmup_steps: 5, warmup_fraction: 0.1}", "train", ["warmup"]),
     ("train: {batch_size: 0}", "train", ["batch_size"]),
     ("train: {lr: 0}", "train", ["lr"]),
     ("graph: {kind: given}", "graph", ["edge_file"]),
@@ -177,12 +176,82 @@ def test_repeated_key_is_an_error(tmp_path):
 def test_missing_file_and_bad_yaml(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "nope.yaml")
-    with pytest.raises(ConfigError, match="line 2"):
+    with pytest.raises(ConfigError, match="line 3"):  # line 1 is the data section write() adds
         load_config(write(tmp_path, "train:\n  epochs: [3\n"))
 
 
 def test_a_valid_config_builds_a_valid_model(tmp_path):
-    cfg = load_config(write(tmp_path, "model: {d_model: 16, d_ff: 8, heads: 2}\n"))
     import torch
-    LaMP(LaMPConfig(num_labels=3, vocab_size=10, **asdict(cfg.model)),
-         torch.arange(3).repeat(2, 1))
+    from torch_geometric.loader import DataLoader
+
+    from lamp_pyg.data import make_sample
+    cfg = load_config(write(tmp_path, "data: {name: synthetic}\n"
+                                      "model: {d_model: 16, d_ff: 8, heads: 2}\n"))
+    model = LaMP(LaMPConfig(num_labels=3, vocab_size=10, **asdict(cfg.model)),
+                 torch.arange(3).repeat(2, 1))
+    assert model.config.d_model == 16 and model.config.heads == 2 and len(model.decoder) == 2
+    batch = next(iter(DataLoader([make_sample([0], 3, tokens=torch.tensor([2, 5, 3]))] * 2,
+                                 batch_size=2)))
+    assert model(batch).logits.shape == (2, 3)
+
+
+# --------------------------------------------------------------------------- domains
+def _sections():
+    c = Config(data=DataConfig(name="synthetic"))
+    return {f.name: getattr(c, f.name) for f in dataclasses.fields(Config)
+            if dataclasses.is_dataclass(getattr(c, f.name))}
+
+
+def _outside(domain):
+    """Values outside a declared domain: a wrong choice, or just past each bound."""
+    if "choices" in domain:
+        return ["not-a-choice"]
+    out = []
+    for k, b in domain.items():
+        step = 1 if isinstance(b, int) and not isinstance(b, bool) else 1e-9
+        out.append({"ge": b - step, "gt": b, "le": b + step, "lt": b}[k])
+    return out
+
+
+def _every_bounded_key():
+    for section, obj in _sections().items():
+        for f in dataclasses.fields(obj):
+            dom = domain_of(f)
+            for bad in _outside(dom) if dom else []:
+                if isinstance(getattr(obj, f.name), tuple):
+                    bad = [bad] * len(getattr(obj, f.name))
+                yield f"{section}.{f.name}", bad
+
+
+def test_every_numeric_and_choice_key_has_a_domain():
+    """A number or a choice without a domain would accept anything: each such key says
+    what it accepts (bools, paths and free strings are exempt)."""
+    free = {"data.path", "data.train", "data.valid", "data.test", "data.labels",
+            "data.text_field", "data.label_field", "data.id_field", "data.columns",
+            "data.delimiter", "data.label_sep", "data.encoding", "data.split_file",
+            "data.name", "data.root", "data.cache", "graph.edge_file", "train.device"}
+    for section, obj in _sections().items():
+        for f in dataclasses.fields(obj):
+            key, value = f"{section}.{f.name}", getattr(obj, f.name)
+            if isinstance(value, bool) or key in free:
+                continue
+            assert domain_of(f), f"{key} has no declared domain"
+
+
+@pytest.mark.parametrize("key, bad", list(_every_bounded_key()))
+def test_out_of_domain_values_are_refused_naming_the_key(tmp_path, key, bad):
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, "data: {name: synthetic}\n"), [f"{key}={bad!r}"
+                                                                   if isinstance(bad, str)
+                                                                   else f"{key}={bad}"])
+    assert e.value.key == key and repr(key) in str(e.value), str(e.value)
+
+
+def test_domains_hold_for_objects_built_in_python():
+    with pytest.raises(ValueError, match="n_layers_dec"):
+        LaMPOptions(n_layers_dec=0)
+    with pytest.raises(ValueError, match="max_len"):
+        PrepareOptions(max_len=0)
+    with pytest.raises(ValueError, match="format"):
+        SourceSpec(format="csv")
+

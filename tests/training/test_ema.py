@@ -70,7 +70,7 @@ def test_state_dict_round_trip_and_mismatch_error():
 
 
 def test_config_rejects_a_decay_outside_zero_one(tmp_path, dense_cfg):
-    from lamp_pyg.training.configuration import ConfigError
+    from lamp_pyg.typed_yaml import ConfigError
     path = write_config(tmp_path / "bad.yaml", dense_cfg(train={"ema_decay": 1.5}))
     with pytest.raises(ConfigError, match="ema_decay"):
         load_config(path)

@@ -14,13 +14,13 @@ import pytest
 import torch
 from torch_geometric.loader import DataLoader
 
-from lamp_pyg.data import dataset as dataset_module
+from lamp_pyg.io import sources
 from lamp_pyg.evaluation import binarize, example_f1
 from lamp_pyg.models import LaMP, LaMPConfig
 from lamp_pyg.training import loop
 from lamp_pyg.training.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from lamp_pyg.training.config import METRICS, load_config
-from lamp_pyg.training.configuration import to_dict
+from lamp_pyg.typed_yaml import to_dict
 from lamp_pyg.training.loop import TrainingError, load_datasets, predict_scores, train
 from tests.training.helpers import (assert_close_nested, copy_run, read_metrics, read_results,
                                     run_train_py, subprocess_env, train_cmd, write_config)
@@ -71,7 +71,7 @@ def test_tiny_run_writes_every_output(text_run):
 def test_results_json_has_both_protocols(text_run):
     rep = read_results(text_run["run_dir"], timing=True)
     assert rep == json.loads(json.dumps(text_run["report"], default=float))  # returned == written
-    assert rep["dataset"] == "lamp_text" and rep["graph"] == "prior" and rep["seed"] == 0
+    assert rep["dataset"] == "tinysyn" and rep["graph"] == "prior" and rep["seed"] == 0
     assert rep["epochs"] == 2 and rep["select_metric"] == "ebF1"
     for protocol in ("headline", "paper_protocol"):
         table = rep[protocol]
@@ -129,8 +129,9 @@ def test_builtin_synthetic_dataset_needs_no_files(tmp_path, monkeypatch):
     from lamp_pyg.io.synthetic import make_synthetic
     from tests.training.helpers import config_dict
 
-    monkeypatch.setitem(dataset_module.REGISTRY, "synthetic",
-                        (None, lambda path: make_synthetic(num_train=120, num_test=40)))
+    small = sources.Format(lambda name, spec: make_synthetic(num_train=120, num_test=40),
+                           (), (), "words")
+    monkeypatch.setitem(sources.FORMATS, "synthetic", small)
     cfg = config_dict({"name": "synthetic"}, tmp_path / "cache",
                       train={"epochs": 1, "batch_size": 16}, eval={"plots": False})
     rep = run(cfg, tmp_path)
@@ -230,18 +231,18 @@ def test_metrics_log_is_complete_after_a_kill_between_checkpoint_and_log(
         tmp_path, dense_cfg, dense_run, monkeypatch):
     """Killed after epoch 2's last.pt was written but before its metrics.jsonl line:
     the resumed run must still log every epoch exactly once."""
-    real_log = loop._log
+    real_log = loop.append_metrics
 
     def killed_at_epoch_2(run_dir, record):
         if record["epoch"] == 2:
             raise KeyboardInterrupt
         real_log(run_dir, record)
 
-    monkeypatch.setattr(loop, "_log", killed_at_epoch_2)
+    monkeypatch.setattr(loop, "append_metrics", killed_at_epoch_2)
     with pytest.raises(KeyboardInterrupt):
         run(dense_cfg(), tmp_path, "run")
     assert load_checkpoint(tmp_path / "run" / "last.pt")["train_state"]["epoch"] == 2
-    monkeypatch.setattr(loop, "_log", real_log)
+    monkeypatch.setattr(loop, "append_metrics", real_log)
     run(dense_cfg(), tmp_path, "run", resume=True)
     assert [r["epoch"] for r in read_metrics(tmp_path / "run")] == [1, 2]
     assert_same_run(tmp_path / "run", dense_run["run_dir"])
@@ -272,7 +273,7 @@ def test_bucketed_order_is_a_permutation_of_similar_length_batches():
     assert order == loop.bucketed_order(lengths, 32, 0, 3, chunk_batches=10)  # seeded
     assert order != loop.bucketed_order(lengths, 32, 0, 4, chunk_batches=10)
     spread = [np.ptp(lengths[order[i:i + 32]]) for i in range(0, 1000, 32)]
-    plain = loop._epoch_order(1000, 0, 3)
+    plain = loop.epoch_order(1000, 0, 3)
     plain_spread = [np.ptp(lengths[plain[i:i + 32]]) for i in range(0, 1000, 32)]
     assert np.mean(spread) < 0.25 * np.mean(plain_spread)
 
@@ -281,7 +282,7 @@ def test_scores_from_a_dataset_come_back_in_dataset_order(text_cfg, text_run):
     """predict_scores on a dataset batches by length and must restore the order."""
     cfg = load_config(text_run["config"])
     test = load_datasets(cfg)["test"]
-    lengths = loop.token_counts(test)
+    lengths = test.input_sizes()
     assert len(lengths) == len(test) and lengths[0] == test[0]["token"].num_nodes
     assert not np.all(np.diff(lengths) >= 0)  # not already sorted: the test can fail
     model = model_from_checkpoint(load_checkpoint(text_run["run_dir"] / "best.pt"))
@@ -435,7 +436,7 @@ def test_default_synthetic_dataset_end_to_end(tmp_path):
 # --------------------------------------------------------------------------- lr schedule
 
 def test_learning_rate_warmup_then_constant_or_cosine():
-    from types import SimpleNamespace as NS
+    from lamp_pyg.training.config import TrainConfig as NS
     t = NS(lr=1e-3, warmup_steps=4, lr_schedule="constant")
     assert [loop.learning_rate(t, s, 100) for s in range(6)] == pytest.approx(
         [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3])
@@ -446,6 +447,12 @@ def test_learning_rate_warmup_then_constant_or_cosine():
     assert lrs[:2] == pytest.approx([5e-4, 1e-3])  # warm-up, then the cosine starts at lr
     assert lrs[7] == pytest.approx(0.5e-3)  # half way through the 10 decay steps
     assert all(a >= b for a, b in zip(lrs[1:], lrs[2:])) and lrs[-1] < 0.03e-3
+    # warm-up as a share of training: the same recipe for 300 or 30,000 samples
+    t = NS(lr=1e-3, warmup_fraction=0.1, lr_schedule="cosine")
+    for total in (40, 4000):
+        lrs = [loop.learning_rate(t, s, total) for s in range(total)]
+        peak = int(np.argmax(lrs))
+        assert peak == total // 10 - 1 and lrs[peak] == pytest.approx(1e-3)
 
 
 def test_warmup_sets_the_optimizer_lr_each_step(tmp_path, dense_cfg):

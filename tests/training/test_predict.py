@@ -74,11 +74,27 @@ def test_raw_lines_score_like_the_prepared_test_split(text_run, text_data):
 def test_unknown_words_case_and_empty_lines(text_run, text_data):
     pred = Predictor.from_checkpoint(text_run["run_dir"] / "best.pt")
     line = raw_test_lines(text_data, 1)[0]
-    P = pred.predict_proba([line, line.upper(), "", "zzz-never-seen qqq", line + " zzz-never-seen"])
+    P = pred.predict_proba([line, line.upper(), line + " zzz-never-seen"])
     L = len(pred.label_names)
-    assert P.shape == (5, L) and np.isfinite(P).all()
+    assert P.shape == (3, L) and np.isfinite(P).all()
     np.testing.assert_allclose(P[0], P[1], atol=1e-6)  # inputs are lower-cased like the data
+    n = len(line.split())
+    assert pred.known([line, line + " zzz-never-seen"]) == [(n, n), (n, n + 1)]
     assert pred.predict([]) == [] and pred.predict_proba([]).shape == (0, L)
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("", ["input 2", "is empty"]),
+    ("   ", ["input 2", "is empty"]),
+    ("zzz-never-seen qqq", ["input 2", "none of its 2 tokens is known"]),
+    ("0.5, 1.25, 3", ["input 2", "none of its", "right kind of input"]),
+])
+def test_empty_or_unknown_input_is_refused(text_run, text_data, bad, words):
+    pred = Predictor.from_checkpoint(text_run["run_dir"] / "best.pt")
+    with pytest.raises(ValueError) as e:
+        pred.predict([raw_test_lines(text_data, 1)[0], bad])
+    for w in words:
+        assert w in str(e.value)
 
 
 def test_input_longer_than_any_training_sample(text_run, text_data):

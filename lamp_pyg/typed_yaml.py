@@ -21,6 +21,13 @@ Two YAML 1.1 pitfalls are handled: scientific notation without a dot (``1e-4``),
 plain ``yaml.safe_load`` reads as a string, is read as a float; and a key repeated in
 one mapping is an error instead of silently keeping the last value.
 
+A field may carry a domain, declared once with :func:`setting`
+(``d_model: int = setting(512, ge=1)``, ``kind: str = setting("prior", choices=KINDS)``):
+:func:`from_dict` checks it on every value before the dataclass is built, naming the
+key, and :func:`check_domains` does the same for an instance built in Python (call it
+from ``__post_init__``). ``choices`` takes the tuple the code itself dispatches on, so
+the allowed values are spelled once.
+
 A dataclass may define ``validate(self)`` raising ``ValueError`` for checks across
 fields; :func:`from_dict` calls it (and wraps ``ValueError`` from ``__post_init__``
 the same way) and reports it as a :class:`ConfigError` naming the section.
@@ -41,6 +48,9 @@ import yaml
 
 __all__ = [
     "ConfigError",
+    "setting",
+    "check_domains",
+    "domain_of",
     "from_dict",
     "load_yaml",
     "apply_overrides",
@@ -117,6 +127,71 @@ def yaml_load(text: str) -> Any:
         The parsed value (``None`` for empty text).
     """
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
+# --------------------------------------------------------------------------- domains
+
+_BOUNDS = {"ge": (">=", lambda v, b: v >= b), "gt": (">", lambda v, b: v > b),
+           "le": ("<=", lambda v, b: v <= b), "lt": ("<", lambda v, b: v < b)}
+
+
+def setting(default: Any, *, choices: Optional[Iterable[Any]] = None, ge: Any = None,
+            gt: Any = None, le: Any = None, lt: Any = None) -> Any:
+    """A dataclass field with a default and a domain.
+
+    Args:
+        default: The default value (``None`` is always allowed for ``Optional`` fields).
+        choices: The allowed values (e.g. the keys of the table the code dispatches on).
+        ge, gt, le, lt: Bounds for numbers; for a tuple or list, every item.
+
+    Returns:
+        A :func:`dataclasses.field` whose metadata holds the domain.
+    """
+    domain = {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if v is not None}
+    if choices is not None:
+        domain["choices"] = tuple(choices)
+    return dataclasses.field(default=default, metadata={"domain": domain})
+
+
+def domain_of(f: dataclasses.Field) -> Dict[str, Any]:
+    """The domain declared with :func:`setting` (``{}`` for a plain field)."""
+    return dict(f.metadata.get("domain", {}))
+
+
+def _describe_domain(domain: Mapping[str, Any]) -> str:
+    if "choices" in domain:
+        return "one of " + ", ".join(repr(c) for c in domain["choices"])
+    return " and ".join(f"{_BOUNDS[k][0]} {v}" for k, v in domain.items())
+
+
+def _domain_problem(domain: Mapping[str, Any], value: Any) -> Optional[str]:
+    """Why ``value`` is outside ``domain``, or None."""
+    if value is None or not domain:
+        return None
+    if "choices" in domain:
+        if value in domain["choices"]:
+            return None
+        close = difflib.get_close_matches(str(value), [str(c) for c in domain["choices"]], n=1)
+        return f"expected {_describe_domain(domain)}, got {value!r}" + (
+            f"; did you mean {close[0]!r}?" if close else "")
+    items = value if isinstance(value, (list, tuple)) else [value]
+    for v in items:
+        if not all(check(v, domain[k]) for k, (_, check) in _BOUNDS.items() if k in domain):
+            what = "every item " if isinstance(value, (list, tuple)) else ""
+            return f"expected {what}{_describe_domain(domain)}, got {value!r}"
+    return None
+
+
+def check_domains(obj: Any) -> None:
+    """Raise ``ValueError`` naming the first field of ``obj`` outside its declared domain.
+
+    For dataclasses built in Python rather than from a file; call it from
+    ``__post_init__``. Nested dataclasses check themselves.
+    """
+    for f in _init_fields(type(obj)):
+        problem = _domain_problem(domain_of(f), getattr(obj, f.name))
+        if problem:
+            raise ValueError(f"{f.name}: {problem}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -222,8 +297,14 @@ def _build(cls: type, mapping: Any, ctx: _Context, path: KeyPath) -> Any:
         raise ctx.error(path + ((missing[0],) if len(missing) == 1 else ()),
                         f"missing required key{'s' if len(missing) > 1 else ''} {keys}")
 
-    kwargs = {f.name: _convert(hints[f.name], mapping[f.name], ctx, path + (f.name,))
-              for f in fields if f.name in mapping}
+    # a section left out is built from {} like an empty one, so its checks run too
+    kwargs = {f.name: _convert(hints[f.name], mapping[f.name] if f.name in mapping else {},
+                               ctx, path + (f.name,))
+              for f in fields if f.name in mapping or _is_dataclass_type(hints[f.name])}
+    for f in fields:
+        problem = f.name in kwargs and _domain_problem(domain_of(f), kwargs[f.name])
+        if problem:
+            raise ctx.error(path + (f.name,), f"key {_fmt_path(path + (f.name,))!r}: {problem}")
     try:
         obj = cls(**kwargs)
         validate = getattr(obj, "validate", None)
@@ -554,18 +635,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def dump_yaml(obj: Any, path: Union[str, Path]) -> str:
-    """Write a config dataclass as YAML (keys in declaration order).
+def dump_yaml(obj: Any, path: Optional[Union[str, Path]] = None) -> str:
+    """A config dataclass (or a plain mapping) as YAML, keys in declaration order.
 
     Args:
-        obj: A dataclass instance.
-        path: Output file; missing parent folders are created.
+        obj: A dataclass instance or a mapping of plain values.
+        path: Output file (missing parent folders are created); ``None``: only return it.
 
     Returns:
-        The YAML text written.
+        The YAML text.
     """
-    text = yaml.safe_dump(to_dict(obj), sort_keys=False, default_flow_style=False,
-                          allow_unicode=True)
+    data = obj if isinstance(obj, Mapping) else to_dict(obj)
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    if path is None:
+        return text
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

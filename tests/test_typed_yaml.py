@@ -1,4 +1,4 @@
-"""Tests for the generic typed-config layer (lamp_pyg.training.configuration).
+"""Tests for the generic typed-config layer (lamp_pyg.typed_yaml).
 
 The toy schemas below are defined at module level under ``from __future__ import
 annotations`` on purpose: every annotation is a string that the module must resolve.
@@ -12,7 +12,7 @@ from typing import Any, Literal, Optional
 import pytest
 import yaml
 
-from lamp_pyg.training.configuration import (
+from lamp_pyg.typed_yaml import (
     ConfigError,
     apply_overrides,
     dump_yaml,

@@ -1,0 +1,125 @@
+"""From a config to the objects of a run: datasets, label graph, model, optimiser, schedule.
+
+Also the run's device, precision and seeds. The training loop (:mod:`.loop`) and
+prediction use these; nothing here trains.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import random
+from dataclasses import asdict
+from typing import Dict
+
+import numpy as np
+import torch
+
+from lamp_pyg.data.dataset import LaMPDataset
+from lamp_pyg.graphs import LabelGraph
+from lamp_pyg.models import LaMP, LaMPConfig
+from lamp_pyg.training.config import Config, TrainConfig
+
+ENV_CACHE = "LAMP_PYG_CACHE"
+
+
+# ---------------------------------------------------------------------- hardware, seeds
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"train.device={name!r} but CUDA is not available here")
+    return dev
+
+
+def fast_bf16(device: torch.device) -> bool:
+    """Whether bf16 matmuls are fast here: tensor cores (CUDA), AMX or AVX512-BF16 (CPU)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((l for l in f if l.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def autocast(precision: str, device: torch.device):
+    """Context for forward passes: bf16 autocast (fp32 master weights; softmax statistics
+    and the loss stay fp32) for ``bf16``, or ``auto`` on hardware where it is fast."""
+    if precision == "bf16" or (precision == "auto" and fast_bf16(device)):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of epoch ``epoch``'s shuffling order and dropout masks: each epoch's
+    randomness depends only on ``(seed, epoch)``, which is what makes resume exact."""
+    return seed * 100003 + epoch
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+# ---------------------------------------------------------------------- data, graph, model
+def cache_dir(cfg: Config) -> str:
+    return os.path.expanduser(cfg.data.cache or os.environ.get(ENV_CACHE) or "~/.cache/lamp-pyg")
+
+
+def load_datasets(cfg: Config) -> Dict[str, LaMPDataset]:
+    d = cfg.data
+    return {s: LaMPDataset(cache_dir(cfg), d.name, s, path=d.path, data_root=d.root,
+                           options=d.prepare_options, source=d.source)
+            for s in ("train", "valid", "test")}
+
+
+def build_label_graph(cfg: Config, train: LaMPDataset) -> LabelGraph:
+    g = cfg.graph
+    if g.kind == "given":
+        return LabelGraph.from_edge_list(g.edge_file, train.label_names, Y=train.train_labels)
+    params = {"prior": {"min_count": g.min_count}, "conditional": {"tau": g.tau},
+              "knn": {"k": g.k}}.get(g.kind, {})
+    return LabelGraph.from_labels(train.train_labels, g.kind, label_names=train.label_names,
+                                  num_labels=train.num_labels, **params)
+
+
+def model_config(cfg: Config, train: LaMPDataset) -> LaMPConfig:
+    """The model's options from the config, its input sizes from the data."""
+    return LaMPConfig(**asdict(cfg.model), **train.model_kwargs())
+
+
+def build(cfg: Config):
+    """Datasets, label graph and model for a config."""
+    ds = load_datasets(cfg)
+    graph = build_label_graph(cfg, ds["train"])
+    model = LaMP(model_config(cfg, ds["train"]), graph.edge_index)
+    return ds, graph, model
+
+
+# ---------------------------------------------------------------------- optimisation
+def make_optimizer(model: torch.nn.Module, t: TrainConfig, device: torch.device) -> torch.optim.Adam:
+    """Adam with the config's settings; the fused (single-kernel) implementation where
+    this torch has it for the device (CPU and CUDA in torch >= 2.4), else the default."""
+    kw = dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay)
+    try:
+        return torch.optim.Adam(model.parameters(), fused=True, **kw)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(model.parameters(), **kw)
+
+
+def learning_rate(t: TrainConfig, step: int, total_steps: int) -> float:
+    """The learning rate for optimiser step ``step`` (0-based, counted over all epochs):
+    ``t.lr`` scaled by a linear warm-up (``warmup_steps``, or ``warmup_fraction`` of
+    ``total_steps``), then constant (LaMP's schedule) or a cosine decay to 0 at
+    ``total_steps``."""
+    warmup = t.warmup(total_steps)
+    warm = min(1.0, (step + 1) / warmup) if warmup else 1.0
+    if t.lr_schedule == "cosine":
+        span = max(total_steps - warmup, 1)
+        progress = min(max(step - warmup, 0) / span, 1.0)
+        return t.lr * warm * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return t.lr * warm
