@@ -247,7 +247,7 @@ def build_meta(prep: Prepared, raw: RawDataset, opts: PrepareOptions) -> dict:
     }
     return {
         "name": prep.name, "kind": kind, "options": asdict(opts),
-        "num_features": raw.num_features,
+        "num_features": raw.num_features, "index_base": raw.index_base,
         "vocab": prep.vocab, "label_names": prep.label_names,
         "skipped": prep.skipped, "raw_stats": raw.stats(),
         "stats": {s: split_stats(prep.splits[s].labels, prep.splits[s].tokens)

@@ -86,6 +86,9 @@ class RawDataset:
             and molecules.
         skipped: What the reader left out or replaced, reason -> count (never silent).
         sources: The files read.
+        index_base: What the first feature index is called in the source files
+            (1 for 1-based LIBSVM files; the inputs here are always 0-based), so that
+            prediction reads indices as the files wrote them.
         num_attributes: Number of input attributes as the files declare them (label
             attributes and dropped ``string`` attributes excluded), when it differs from
             ``num_features`` (an ARFF nominal attribute with k values is one attribute but
@@ -100,6 +103,7 @@ class RawDataset:
     skipped: Dict[str, int] = field(default_factory=dict)
     sources: List[str] = field(default_factory=list)
     num_attributes: Optional[int] = None
+    index_base: int = 0
 
     @property
     def kind(self) -> str:

@@ -46,6 +46,7 @@ class LibsvmData:
         num_labels: Label id range: the header's ``L``, else ``num_labels`` as given,
             else the largest label id seen + 1.
         header: ``(N, F, L)`` if the file had a header line, else ``None``.
+        zero_based: Whether its feature indices were read as 0-based.
         skipped: Reason -> count of what was left out (``'blank_lines'``,
             ``'duplicate_labels'``).
         path: The file read.
@@ -55,6 +56,7 @@ class LibsvmData:
     num_features: int
     num_labels: int
     header: Optional[Tuple[int, int, int]]
+    zero_based: bool
     skipped: Dict[str, int]
     path: str
 
@@ -224,7 +226,7 @@ def read_libsvm(path: PathLike, *, zero_based: Optional[bool] = None,
         split=RawSplit(kind="sparse", inputs=inputs, labels=labels, ids=ids),
         num_features=num_features if num_features is not None else max_feat + 1,
         num_labels=num_labels if num_labels is not None else max_label + 1,
-        header=header, skipped=skipped, path=str(path))
+        header=header, zero_based=zero_based, skipped=skipped, path=str(path))
 
 
 def read_libsvm_dataset(name: str, files: Mapping[str, PathLike], *,
@@ -256,11 +258,25 @@ def read_libsvm_dataset(name: str, files: Mapping[str, PathLike], *,
     """
     if not files:
         raise ValueError("files must name at least one split")
-    if label_names is not None and num_labels is None:
+    range_from_names = label_names is not None and num_labels is None
+    if range_from_names:
         num_labels = len(label_names)
-    parts = {split: read_libsvm(p, zero_based=zero_based, num_features=num_features,
-                                num_labels=num_labels, encoding=encoding)
-             for split, p in files.items()}
+    try:
+        parts = {split: read_libsvm(p, zero_based=zero_based, num_features=num_features,
+                                    num_labels=num_labels, encoding=encoding)
+                 for split, p in files.items()}
+    except DataFormatError as e:
+        if range_from_names and e.message.startswith("label ") and "out of range" in e.message:
+            # the range came from the label names: say so (else the data file looks wrong)
+            raise DataFormatError(e.path, e.line, f"{e.message}, as only {num_labels} label "
+                                  "names are given (data.labels: line i names label id i)") from None
+        raise
+    bases = {s: p.zero_based for s, p in parts.items()}
+    if len(set(bases.values())) > 1:
+        first = next(iter(parts.values()))
+        raise DataFormatError(first.path, 1, f"some files have the 'N F L' header of 0-based "
+                              f"files and some do not ({bases}): expected one convention; "
+                              "pass zero_based (data.zero_based)")
     headers = {s: p.header for s, p in parts.items() if p.header is not None}
     if headers:
         ref_split, ref = next(iter(headers.items()))
@@ -277,4 +293,5 @@ def read_libsvm_dataset(name: str, files: Mapping[str, PathLike], *,
     skipped = {f"{k}:{s}": v for s, p in parts.items() for k, v in p.skipped.items()}
     return RawDataset(name=name, splits={s: p.split for s, p in parts.items()},
                       label_names=list(label_names), feature_names=None, num_features=n_feat,
-                      skipped=skipped, sources=[p.path for p in parts.values()])
+                      skipped=skipped, sources=[p.path for p in parts.values()],
+                      index_base=0 if next(iter(bases.values())) else 1)

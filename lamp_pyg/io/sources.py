@@ -31,6 +31,7 @@ import hashlib
 import json
 import math
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple, Union
@@ -73,6 +74,9 @@ class SourceSpec:
         label_sep: ``text_table`` / ``jsonl``: separator of labels in one cell (default:
             whitespace).
         missing: ``arff``: what a ``?`` value means: ``error`` or ``zero``.
+        zero_based: ``libsvm``: feature indices start at 0 (default: 0-based when a file
+            starts with the Extreme Classification header line ``N F L``, else 1-based,
+            the LIBSVM convention). Prediction reads indices the same way.
         encoding: text encoding of the files.
     """
 
@@ -91,6 +95,7 @@ class SourceSpec:
     delimiter: Optional[str] = None
     label_sep: Optional[str] = None
     missing: str = setting("error", choices=("error", "zero"))
+    zero_based: Optional[bool] = None
     encoding: str = "utf-8"
 
     def __post_init__(self):
@@ -165,21 +170,25 @@ class SourceSpec:
         return f"{self.format}" + (f": {where}" if where else " (built in, no files)")
 
 
-_HASHES: Dict[Tuple[str, int, int], str] = {}
+_HASHES: Dict[Tuple[str, int, int, int], str] = {}
 
 
 def _sha256(path: Path) -> str:
-    """SHA-256 of a file's content (remembered for this process while the file's size and
-    modification time stay the same, so the three splits of a dataset hash it once)."""
+    """SHA-256 of a file's content. Remembered for this process while the file's size,
+    inode and modification time stay the same (so the three splits of a dataset hash it
+    once), except for a file modified in the last two seconds: file times are coarse, so
+    such a file could change again without its time changing (git's "racy" rule)."""
     st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _HASHES:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
+    key = (str(path), st.st_size, st.st_ino, st.st_mtime_ns)
+    if key in _HASHES:
+        return _HASHES[key]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    if time.time() - st.st_mtime > 2.0:
         _HASHES[key] = h.hexdigest()
-    return _HASHES[key]
+    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------- readers
@@ -199,7 +208,8 @@ def _read_libsvm(name: str, s: SourceSpec) -> RawDataset:
         names = [l.strip() for l in read_text_lines(s.labels, s.encoding)]
         names = names[:-1] if names and not names[-1] else names
     return read_libsvm_dataset(name, s.split_files(), label_names=names,
-                               num_labels=s.num_labels, encoding=s.encoding)
+                               num_labels=s.num_labels, zero_based=s.zero_based,
+                               encoding=s.encoding)
 
 
 def _read_text(fmt: str):
@@ -248,7 +258,8 @@ _TEXT = ("text_field", "label_field", "id_field", "label_sep")
 FORMATS: Dict[str, Format] = {
     "arff": Format(_read_arff, ("train", "test"),
                    _SPLITS + ("labels", "num_labels", "labels_first", "missing")),
-    "libsvm": Format(_read_libsvm, ("train", "test"), _SPLITS + ("labels", "num_labels")),
+    "libsvm": Format(_read_libsvm, ("train", "test"),
+                     _SPLITS + ("labels", "num_labels", "zero_based")),
     "text_table": Format(_read_text("text_table"), ("train", "test"),
                          _SPLITS + _TEXT + ("columns", "delimiter"), "reuters"),
     "jsonl": Format(_read_text("jsonl"), ("train", "test"), _SPLITS + _TEXT, "reuters"),
@@ -376,13 +387,13 @@ def tokenizer(name: Optional[str]) -> Callable[[str], List[str]]:
 
 
 def parse_input(kind: str, text: str, tokenizer_name: Optional[str] = None,
-                num_features: Optional[int] = None):
+                num_features: Optional[int] = None, index_base: int = 0):
     """One raw input line -> the reader's input form for data of ``kind``.
 
     - ``text``: tokens, as the dataset's format tokenised its texts;
     - ``dense``: ``num_features`` numbers separated by commas or spaces;
-    - ``sparse``: ``index:value`` pairs (or bare indices, value 1), 0-based feature
-      indices below ``num_features``;
+    - ``sparse``: ``index:value`` pairs (or bare indices, value 1), indices counted from
+      ``index_base`` as in the dataset's files (1 for 1-based LIBSVM files);
     - ``molecule``: a SMILES string (needs RDKit).
 
     Raises:
@@ -393,7 +404,7 @@ def parse_input(kind: str, text: str, tokenizer_name: Optional[str] = None,
     if kind == "dense":
         return _parse_dense(text, num_features)
     if kind == "sparse":
-        return _parse_sparse(text, num_features)
+        return _parse_sparse(text, num_features, index_base)
     if kind == "molecule":
         from lamp_pyg.io.sider import smiles_to_graph
         return smiles_to_graph(text.strip())
@@ -414,7 +425,7 @@ def _parse_dense(text: str, num_features: Optional[int]):
     return np.asarray(vals)
 
 
-def _parse_sparse(text: str, num_features: Optional[int]):
+def _parse_sparse(text: str, num_features: Optional[int], base: int):
     import numpy as np
     pairs = []
     for tok in text.split():
@@ -424,11 +435,13 @@ def _parse_sparse(text: str, num_features: Optional[int]):
         except ValueError:
             raise ValueError(f"{tok!r}: expected index:value pairs (e.g. '3:1 17:0.5') or "
                              "feature indices") from None
-        if i < 0 or (num_features is not None and i >= num_features):
-            raise ValueError(f"feature index {i} is outside [0, {num_features})")
+        if i < base or (num_features is not None and i >= num_features + base):
+            end = "" if num_features is None else num_features + base
+            raise ValueError(f"feature index {i} is outside [{base}, {end}) "
+                             f"({base}-based, as the dataset's files)")
         if not math.isfinite(v):
             raise ValueError(f"{tok!r}: feature values must be finite numbers")
         if v != 0.0:
-            pairs.append((i, v))
+            pairs.append((i - base, v))
     return (np.asarray([i for i, _ in pairs], dtype=np.int64),
             np.asarray([v for _, v in pairs], dtype=np.float32))

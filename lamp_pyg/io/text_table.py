@@ -69,8 +69,8 @@ def _table_rows(path: Path, delimiter: str, encoding: str, skipped: Dict[str, in
     """(line number, fields) per non-blank record of a delimited file; blank lines are
     counted in ``skipped``."""
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    reader = csv.reader(_lines(path, encoding), delimiter=delimiter, quoting=quoting,
-                        strict=True)
+    reader = csv.reader((line + "\n" for line in _lines(path, encoding)), delimiter=delimiter,
+                        quoting=quoting, strict=True)
     start = 1
     try:
         for row in reader:
@@ -167,8 +167,10 @@ def read_jsonl(path: PathLike, *, text_field: Fields = "text", label_field: str 
                 raise DataFormatError(path, line, f"no key {key!r}: the keys are "
                                                   f"{sorted(obj)}")
         texts = [obj[k] for k in _as_list(text_field)]
-        if not all(isinstance(t, str) for t in texts):
-            raise DataFormatError(path, line, f"{text_field!r} must be a string")
+        for k, t in zip(_as_list(text_field), texts):
+            if not isinstance(t, str):
+                raise DataFormatError(path, line, f"{k!r} must be a string, got "
+                                                  f"{json.dumps(t)[:60]}")
         inputs.append(tokenize(" ".join(texts)))
         labels.append(_json_labels(obj[label_field], path, line, label_field, label_sep))
         ids.append(str(obj[id_field]) if id_field else f"{path.name}:{line}")

@@ -214,6 +214,7 @@ class LaMPAttention(MessagePassing):
                 return_attention_weights: Optional[bool] = None):
         if isinstance(x, Tensor):
             x = (x, x)
+        self._check_inputs(x, edge_index)
         path = self.choose_path(edge_index)
         if isinstance(edge_index, Tensor):
             if path == "dense":
@@ -244,6 +245,37 @@ class LaMPAttention(MessagePassing):
         if return_attention_weights:
             return out, AttentionWeights(edge_index, alpha)
         return out
+
+    def _check_inputs(self, x: Tuple[Tensor, Tensor], edge_index: EdgeSet) -> None:
+        """Shapes only (no data-dependent checks): a ValueError saying what was expected."""
+        for name, t, width in (("source", x[0], self.in_channels[0]),
+                               ("target", x[1], self.in_channels[1])):
+            if t.dim() != 2:
+                raise ValueError(f"{name} node features must be [N, F], got shape "
+                                 f"{tuple(t.shape)}")
+            if width != -1 and t.size(1) != width:
+                raise ValueError(f"{name} node features have {t.size(1)} channels: expected "
+                                 f"{width} (in_channels={self.in_channels})")
+        if isinstance(edge_index, Tensor):
+            if edge_index.layout == torch.strided and (edge_index.dim() != 2
+                                                       or edge_index.size(0) != 2):
+                raise ValueError("edge_index must be [2, E] (row 0: source, row 1: target), "
+                                 f"got shape {tuple(edge_index.shape)}")
+        elif isinstance(edge_index, SharedGraph):
+            ei, B = edge_index.edge_index, edge_index.num_graphs
+            if ei.dim() != 2 or ei.size(0) != 2:
+                raise ValueError("SharedGraph.edge_index must be [2, E0] (source, target), "
+                                 f"got shape {tuple(ei.shape)}")
+            for name, t, key, n in (("source", x[0], "num_src", edge_index.num_src),
+                                    ("target", x[1], "num_dst", edge_index.num_dst)):
+                if t.size(0) != B * n:
+                    raise ValueError(f"{name} node features have {t.size(0)} rows: expected "
+                                     f"num_graphs * {key} = {B} * {n} = {B * n} "
+                                     "(the SharedGraph's nodes)")
+        elif isinstance(edge_index, CompleteBipartite):
+            if x[0].size(0) != edge_index.src_batch.numel():
+                raise ValueError(f"source node features have {x[0].size(0)} rows: expected "
+                                 f"one per entry of src_batch ({edge_index.src_batch.numel()})")
 
     def _per_edge(self, path: str, query: Tensor, key: Tensor, value: Tensor,
                   edge_index: EdgeSet) -> Tuple[Tensor, Tensor]:

@@ -138,6 +138,9 @@ class LaMPBlock(MessagePassing):
     def forward(self, x: Union[Tensor, Tuple[Tensor, Tensor]], edge_index: EdgeSet,
                 return_attention_weights: Optional[bool] = None):
         x_dst = x[1] if isinstance(x, (tuple, list)) else x
+        if x_dst.size(-1) != self.channels:
+            raise ValueError(f"target node features have {x_dst.size(-1)} channels: expected "
+                             f"channels={self.channels} (the residual adds them to the output)")
         if return_attention_weights:
             h, attn = self.attn(x, edge_index, return_attention_weights=True)
         else:

@@ -48,7 +48,7 @@ __all__ = ["train", "final_report", "Run", "RunState", "TrainingError", "build",
            "make_optimizer", "autocast", "fast_bf16"]
 
 META_KEYS = ("name", "kind", "vocab", "label_names", "options", "feature_mean", "feature_std",
-             "model_kwargs", "tokenizer", "source", "num_features")
+             "model_kwargs", "tokenizer", "source", "num_features", "index_base")
 
 
 class TrainingError(RuntimeError):

@@ -13,7 +13,9 @@ gets its most likely label.
 
 An input that is empty, or of which no token / feature is known from training (for
 example numbers given to a text model), is refused with a message naming it:
-the model would only return its prior.
+the model would only return its prior. So is an input that does not have the dataset's
+form (a ``ValueError``: e.g. the wrong number of values for a dense model, also when
+given already parsed). ``inputs`` is a list: a single string is a ``TypeError``.
 """
 from __future__ import annotations
 
@@ -68,14 +70,16 @@ class Predictor:
     def parse(self, text: str):
         """A raw input line -> the reader's input form for this dataset."""
         return parse_input(self.kind, text, self.meta.get("tokenizer"),
-                           self.meta.get("num_features"))
+                           self.meta.get("num_features"), self.meta.get("index_base", 0))
 
     def encode(self, x, where: str = "input") -> Tuple[Encoded, int, int]:
         """One input (a raw line or an already-parsed input) -> ``(encoded, known, total)``:
         how many of its tokens / features the training data knew. Refuses an empty input
         and one with nothing known, naming it (``where``)."""
         try:
-            parsed = self.parse(x) if isinstance(x, str) else x
+            parsed = self.parse(x) if isinstance(x, str) else _check_parsed(
+                self.kind, x, self.meta.get("num_features") or
+                (None if self.mean is None else len(self.mean)))
         except ValueError as e:
             raise ValueError(f"{where} ({_show(x)}): {e}") from None
         e = encode_input(self.kind, parsed, self.tok2id, self.opts, self.mean, self.std)
@@ -94,11 +98,13 @@ class Predictor:
 
     def known(self, inputs: Sequence) -> List[Tuple[int, int]]:
         """Per input: ``(known, total)`` tokens / features."""
+        _check_list(inputs)
         return [self.encode(x, f"input {i + 1}")[1:] for i, x in enumerate(inputs)]
 
     @torch.no_grad()
     def predict_proba(self, inputs: Sequence) -> np.ndarray:
         """``[N, L]`` probabilities for raw input lines (or already-parsed inputs)."""
+        _check_list(inputs)
         L = len(self.label_names)
         samples, longest = [], 0
         for i, x in enumerate(inputs):
@@ -133,6 +139,30 @@ class Predictor:
         keep = binarize(P, self.threshold, self.at_least_one) if len(P) else P.astype(bool)
         return [[(self.label_names[j], float(P[i, j])) for j in np.argsort(-P[i]) if keep[i, j]]
                 for i in range(len(P))]
+
+
+def _check_list(inputs) -> None:
+    if isinstance(inputs, (str, bytes)):
+        raise TypeError(f"inputs must be a list of inputs, got one {type(inputs).__name__} "
+                        f"({_show(inputs)}): pass [input]")
+
+
+def _check_parsed(kind: str, x, num_features: Optional[int]):
+    """An already-parsed input (not a raw line), checked to have the reader's form."""
+    if kind == "text":
+        if isinstance(x, (list, tuple)) and all(isinstance(t, str) for t in x):
+            return x
+        raise ValueError("expected a line of text or a list of token strings")
+    if kind == "dense":
+        try:
+            a = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            a = None
+        if a is None or a.shape != (num_features,) or not np.isfinite(a).all():
+            raise ValueError(f"expected a line of {num_features} numbers or a sequence of "
+                             f"{num_features} finite numbers")
+        return a
+    return x
 
 
 def _show(x) -> str:

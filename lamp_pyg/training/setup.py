@@ -80,7 +80,11 @@ def load_datasets(cfg: Config) -> Dict[str, LaMPDataset]:
 def build_label_graph(cfg: Config, train: LaMPDataset) -> LabelGraph:
     g = cfg.graph
     if g.kind == "given":
-        return LabelGraph.from_edge_list(g.edge_file, train.label_names, Y=train.train_labels)
+        path = os.path.expanduser(g.edge_file)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"graph.edge_file: {path} does not exist (expected a file "
+                                    "of label pairs 'a b', one per line)")
+        return LabelGraph.from_edge_list(path, train.label_names, Y=train.train_labels)
     params = {"prior": {"min_count": g.min_count}, "conditional": {"tau": g.tau},
               "knn": {"k": g.k}}.get(g.kind, {})
     return LabelGraph.from_labels(train.train_labels, g.kind, label_names=train.label_names,

@@ -189,6 +189,21 @@ def cli():
     return _CLI
 
 
+def main_in_process(argv, capsys):
+    """``train.py``'s ``main(argv)`` in this process: ``(exit code, stdout, stderr)``."""
+    rc = cli().main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def one_line_error(err: str) -> str:
+    """The ``error: ...`` line a failed command ends with (and no traceback)."""
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert lines and lines[-1].startswith("error: "), err
+    assert "Traceback" not in err, err
+    return lines[-1]
+
+
 def subprocess_env() -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "LAMP_PYG_CACHE"}
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")

@@ -5,21 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.training.helpers import (REPO, cli, copy_run, read_metrics, read_results,
-                                    run_train_py, write_config)
-
-
-def main(argv, capsys):
-    rc = cli().main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def one_line_error(err: str) -> str:
-    lines = [l for l in err.splitlines() if l.strip()]
-    assert lines and lines[-1].startswith("error: "), err
-    assert "Traceback" not in err, err
-    return lines[-1]
+from tests.training.helpers import REPO, cli, copy_run
+from tests.training.helpers import main_in_process as main
+from tests.training.helpers import (one_line_error, read_metrics, read_results, run_train_py,
+                                    write_config)
 
 
 # --------------------------------------------------------------------------- config errors

@@ -233,7 +233,7 @@ def test_every_numeric_and_choice_key_has_a_domain():
     for section, obj in _sections().items():
         for f in dataclasses.fields(obj):
             key, value = f"{section}.{f.name}", getattr(obj, f.name)
-            if isinstance(value, bool) or key in free:
+            if isinstance(value, bool) or "bool" in str(f.type) or key in free:
                 continue
             assert domain_of(f), f"{key} has no declared domain"
 

@@ -1,0 +1,46 @@
+"""Your own data, no code: every format trains end to end from a config, on small files
+written here, and the model it gives predicts from raw inputs of that format."""
+from __future__ import annotations
+
+import pytest
+
+from lamp_pyg.training.predict import Predictor
+from tests.training.own_data import LABELS, raw_line, train_own
+
+FORMATS = {
+    "csv": {"name": "movies", "format": "text_table", "train": "movies-train.csv",
+            "test": "movies-test.csv"},
+    "csv-fields": {"format": "text_table", "train": "t/train.csv", "test": "t/test.csv",
+                   "valid": "t/valid.csv", "text_field": ["title", "body"],
+                   "label_field": "tags", "id_field": "id", "label_sep": ";"},
+    "libmultilabel-tsv": {"format": "text_table", "train": "train.txt", "test": "test.txt",
+                          "columns": ["id", "labels", "text"], "id_field": "id"},
+    "jsonl": {"format": "jsonl", "train": "train.jsonl", "test": "test.jsonl",
+              "text_field": "abstract", "label_field": "topics"},
+    "arff-xml": {"format": "arff", "train": "own-train.arff", "test": "own-test.arff",
+                 "labels": "own.xml"},
+    "arff-count": {"format": "arff", "train": "own-train.arff", "test": "own-test.arff",
+                   "num_labels": 4},
+    "arff-meka-first": {"format": "arff", "train": "m-train.arff", "test": "m-test.arff",
+                        "num_labels": 4, "labels_first": True},
+    "libsvm": {"format": "libsvm", "train": "train.svm", "test": "test.svm",
+               "labels": "labels.txt"},
+    "libsvm-zero-based": {"format": "libsvm", "train": "train.svm", "test": "test.svm",
+                          "labels": "labels.txt", "zero_based": True},
+}
+
+
+@pytest.mark.parametrize("data", FORMATS.values(), ids=FORMATS.keys())
+def test_each_format_trains_from_a_config_and_predicts(tmp_path, data):
+    run = train_own(data, tmp_path)
+    rep = run["report"]
+    assert rep["epochs"] == 6
+    # the labels were read as labels and the words as inputs: far above chance
+    assert rep["headline"]["mAP"]["test"] > 0.75, rep["headline"]["mAP"]
+    pred = Predictor.from_checkpoint(run["run_dir"] / "best.pt")
+    assert sorted(pred.label_names) == sorted(LABELS)
+    line = raw_line(data["format"], data.get("zero_based"))
+    P = pred.predict_proba([line])
+    assert pred.label_names[int(P[0].argmax())] == "science"
+    known, total = pred.known([line])[0]
+    assert known == total == 4
