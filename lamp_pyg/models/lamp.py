@@ -24,6 +24,7 @@ from torch_geometric.utils import coalesce
 
 from lamp_pyg.nn import CompleteBipartite, FeedForward, LaMPBlock, SharedGraph
 from lamp_pyg.nn.attention import PATHS
+from lamp_pyg.models.wide import WIDE_KINDS, WidePath
 from lamp_pyg.typed_yaml import check_domains, setting
 
 ENCODER_GRAPHS = ("none", "full", "stored")
@@ -54,6 +55,10 @@ class LaMPOptions:
             and recompute the block in the backward pass (same numbers and dropout
             masks; about one more forward pass of time for a fraction of the memory:
             what makes L = 10,000 labels fit a few GB).
+        wide: add per-label logits computed straight from the input features
+            (:class:`~lamp_pyg.models.wide.WidePath`): ``linear`` (one-vs-rest logistic
+            regression as a special case) or ``mlp`` (one hidden layer of ``d_ff``
+            units); ``none`` is LaMP.
     """
 
     d_model: int = setting(512, ge=1)
@@ -67,6 +72,7 @@ class LaMPOptions:
     int_preds_weight: float = setting(0.2, ge=0.0)
     attention_path: str = setting("auto", choices=PATHS)
     checkpoint_activations: bool = False
+    wide: str = setting("none", choices=WIDE_KINDS)
 
     def __post_init__(self):
         check_domains(self)
@@ -120,6 +126,8 @@ class LaMPInputs(NamedTuple):
     token_edges: Optional[object]  # encoder edge set (CompleteBipartite or [2, E]) or None
     feature_to_label: CompleteBipartite
     num_graphs: int
+    bag_weights: Optional[Tensor] = None  # [N_tok] per-token weights of the wide path's bag
+    bag_offsets: Optional[Tensor] = None  # [B] first token of each sample
 
 
 class LaMPOutput(NamedTuple):
@@ -221,6 +229,8 @@ class LaMP(torch.nn.Module):
             DecoderLayer(d, c.heads, c.d_ff, c.dropout, c.attention_path)
             for _ in range(c.n_layers_dec)])
         self.readout = torch.nn.Parameter(torch.empty(L, d))
+        self.wide = (WidePath(c.wide, L, c.vocab_size, c.input_dim, c.d_ff, c.dropout)
+                     if c.wide != "none" else None)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -236,6 +246,8 @@ class LaMP(torch.nn.Module):
                                         (layer.feature_to_label, layer.label_to_label)]:
             m.reset_parameters()
         torch.nn.init.xavier_normal_(self.readout)
+        if self.wide is not None:
+            self.wide.reset_parameters()
 
     # ------------------------------------------------------------------ inputs
     def prepare(self, batch) -> LaMPInputs:
@@ -289,7 +301,13 @@ class LaMP(torch.nn.Module):
                                  "('token', 'to', 'token') edges")
             token_edges = batch[key].edge_index
         f2l = CompleteBipartite.from_batch(tok_batch, label_batch, B)
-        return LaMPInputs(x, value, pos, vec, token_edges, f2l, B)
+        bag_weights = bag_offsets = None
+        if self.wide is not None and x is not None:
+            counts = torch.bincount(tok_batch, minlength=B)  # [B] tokens per sample
+            bag_offsets = torch.cumsum(counts, 0) - counts
+            bag_weights = value if value is not None else counts.clamp(min=1).float().rsqrt()[
+                tok_batch]
+        return LaMPInputs(x, value, pos, vec, token_edges, f2l, B, bag_weights, bag_offsets)
 
     # ------------------------------------------------------------------ forward
     def forward(self, batch, return_attention_weights: bool = False) -> LaMPOutput:
@@ -333,7 +351,11 @@ class LaMP(torch.nn.Module):
                     int_logits.append(self._readout(h_lab, B, detach=True))
             if attentions is not None:
                 attentions.append(att)
-        return LaMPOutput(self._readout(h_lab, B), int_logits, attentions)
+        logits = self._readout(h_lab, B)
+        if self.wide is not None:
+            logits = logits + self.wide(inputs.x, inputs.bag_weights, inputs.bag_offsets,
+                                        inputs.vec)
+        return LaMPOutput(logits, int_logits, attentions)
 
     def _readout(self, h_lab: Tensor, B: int, detach: bool = False) -> Tensor:
         w = self.readout.detach() if detach else self.readout  # [L, d]
@@ -354,4 +376,5 @@ class LaMP(torch.nn.Module):
         return (f"{self.__class__.__name__}(num_labels={c.num_labels}, d_model={c.d_model}, "
                 f"heads={c.heads}, n_layers_enc={c.n_layers_enc}, "
                 f"n_layers_dec={c.n_layers_dec}, encoder_graph={c.encoder_graph!r}, "
-                f"label_edges={self.label_edge_index.size(1)})")
+                f"label_edges={self.label_edge_index.size(1)}"
+                + (f", wide={c.wide!r}" if c.wide != "none" else "") + ")")

@@ -232,3 +232,39 @@ def test_rescore_ensemble_averages_probabilities(runs, tmp_path):
     other[0, 0] ^= 1
     with pytest.raises(ValueError, match="share validation and test"):
         rescore.ensemble([("a", a), ("other", (a[0], other, a[2], a[3]))])
+
+
+def test_linear_baseline_chooses_c_on_validation_not_test(monkeypatch):
+    """A fake scorer makes validation prefer one C and test another: the baseline must
+    report the C (and the test score) that validation picked."""
+    valid_best, test_best = baselines.C_GRID[3], baselines.C_GRID[-2]
+    seen = []
+
+    def fake_report(Yv, Sv, Yt, St, at_least_one=False):
+        C = seen[-1]
+        return {"ebF1": {"valid": 1.0 if C == valid_best else 0.5,
+                         "test": 1.0 if C == test_best else 0.2}}
+
+    class FakeLR:
+        def __init__(self, C, **kw):
+            seen.append(C)
+
+    class FakeOvR:
+        def __init__(self, est, n_jobs=1):
+            pass
+
+        def fit(self, X, Y):
+            return self
+
+        def predict_proba(self, X):
+            return np.zeros((len(X), 2))
+
+    import sklearn.linear_model
+    import sklearn.multiclass
+    monkeypatch.setattr(sklearn.linear_model, "LogisticRegression", FakeLR)
+    monkeypatch.setattr(sklearn.multiclass, "OneVsRestClassifier", FakeOvR)
+    monkeypatch.setattr(baselines, "headline_report", fake_report)
+    X, Y = np.zeros((4, 3)), np.zeros((4, 2), dtype=np.uint8)
+    best = baselines.run_linear(X, Y, X, Y, X, Y, dense=True, log=lambda s: None)
+    assert seen == list(baselines.C_GRID)  # every C of the grid was tried
+    assert best["C"] == valid_best and best["report"]["ebF1"]["test"] == 0.2
