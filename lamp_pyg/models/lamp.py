@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from typing import Dict, List, NamedTuple, Optional
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 from torch_geometric.utils import coalesce
 
 from lamp_pyg.nn import CompleteBipartite, FeedForward, LaMPBlock, SharedGraph
 from lamp_pyg.nn.attention import PATHS
+from lamp_pyg.models.losses import LOSSES, multilabel_loss
 from lamp_pyg.models.wide import WIDE_KINDS, WidePath
 from lamp_pyg.typed_yaml import check_domains, setting
 
@@ -59,6 +59,9 @@ class LaMPOptions:
             (:class:`~lamp_pyg.models.wide.WidePath`): ``linear`` (one-vs-rest logistic
             regression as a special case) or ``mlp`` (one hidden layer of ``d_ff``
             units); ``none`` is LaMP.
+        loss: ``bce`` (LaMP) or ``asl`` (asymmetric loss, Ridnik et al. 2021), with
+            ``label_smoothing`` and ASL's ``asl_gamma_neg``, ``asl_gamma_pos`` and
+            ``asl_clip`` (see :mod:`lamp_pyg.models.losses`).
     """
 
     d_model: int = setting(512, ge=1)
@@ -73,6 +76,11 @@ class LaMPOptions:
     attention_path: str = setting("auto", choices=PATHS)
     checkpoint_activations: bool = False
     wide: str = setting("none", choices=WIDE_KINDS)
+    loss: str = setting("bce", choices=LOSSES)
+    label_smoothing: float = setting(0.0, ge=0.0, lt=1.0)
+    asl_gamma_neg: float = setting(4.0, ge=0.0)
+    asl_gamma_pos: float = setting(0.0, ge=0.0)
+    asl_clip: float = setting(0.05, ge=0.0, lt=1.0)
 
     def __post_init__(self):
         check_domains(self)
@@ -362,13 +370,14 @@ class LaMP(torch.nn.Module):
         return (h_lab.view(B, self.config.num_labels, -1) * w).sum(-1)  # [B, L]
 
     def loss(self, output: LaMPOutput, y: Tensor) -> Tensor:
-        """Mean BCE-with-logits over ``[B, L]``, plus ``int_preds_weight`` x BCE of
-        each intermediate readout."""
-        y = y.to(output.logits.dtype)
-        loss = F.binary_cross_entropy_with_logits(output.logits.float(), y.float())
+        """The configured loss (mean over ``[B, L]``; LaMP's: BCE) of the logits, plus
+        ``int_preds_weight`` x the loss of each intermediate readout."""
+        c = self.config
+        kw = dict(kind=c.loss, label_smoothing=c.label_smoothing, gamma_neg=c.asl_gamma_neg,
+                  gamma_pos=c.asl_gamma_pos, clip=c.asl_clip)
+        loss = multilabel_loss(output.logits, y, **kw)
         for z in output.int_logits:
-            loss = loss + self.config.int_preds_weight * F.binary_cross_entropy_with_logits(
-                z.float(), y.float())
+            loss = loss + c.int_preds_weight * multilabel_loss(z, y, **kw)
         return loss
 
     def __repr__(self) -> str:
