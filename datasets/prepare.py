@@ -48,10 +48,10 @@ def main(argv=None) -> int:
         for k, entry in DATASETS.items():
             print(f"{k:<10} {entry.location or '(built in)':<16} {entry.about}")
         return 0
-    given = {f.name: yaml_load(getattr(a, f.name)) for f in fields
-             if getattr(a, f.name) is not None}
     t0 = time.perf_counter()
     try:
+        given = {f.name: _flag_value(f.name, getattr(a, f.name), yaml_load) for f in fields
+                 if getattr(a, f.name) is not None}
         d = from_dict(DataConfig, {"name": a.name, **given}, where="datasets/prepare.py")
         cache = os.path.expanduser(d.cache or os.environ.get(ENV_CACHE) or "~/.cache/lamp-pyg")
         ds = LaMPDataset(cache, d.name, "train", path=d.path, data_root=d.root,
@@ -63,6 +63,17 @@ def main(argv=None) -> int:
     print(format_stats(ds.meta))
     print(f"({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def _flag_value(name: str, text: str, yaml_load):
+    """A flag's value parsed as YAML (as ``--set`` values are); a ValueError naming the flag."""
+    import yaml
+    try:
+        return yaml_load(text)
+    except yaml.YAMLError as e:
+        problem = getattr(e, "problem", None) or str(e)
+        raise ValueError(f"--{name.replace('_', '-')} {text!r}: expected a YAML value "
+                         f"(data.{name}), got invalid YAML: {problem}") from None
 
 
 if __name__ == "__main__":

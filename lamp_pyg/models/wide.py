@@ -23,7 +23,7 @@ WIDE_KINDS = ("none", "linear", "mlp")
 
 
 class WidePath(torch.nn.Module):
-    """``linear``: :math:`z = W \mathrm{bag}(x) + b`; ``mlp``:
+    r"""``linear``: :math:`z = W \mathrm{bag}(x) + b`; ``mlp``:
     :math:`z = W_2\,\mathrm{dropout}(\mathrm{ReLU}(W_1 \mathrm{bag}(x) + b_1)) + b_2`.
 
     Args:

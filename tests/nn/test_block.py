@@ -117,7 +117,7 @@ def test_block_lazy_source_channels():
 def test_block_target_width_must_match_channels():
     block = LaMPBlock((6, 7), 8)
     cb = CompleteBipartite.from_batch(torch.tensor([0]), torch.tensor([0]), 1)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ValueError, match="7 channels: expected channels=8"):
         block((torch.randn(1, 6), torch.randn(1, 7)), cb)
 
 
