@@ -23,7 +23,8 @@ def test_bf16_autocast_close_to_fp32_on_every_path(path):
         out.float().sum().backward()
         assert torch.isfinite(xd.grad).all()
         assert (out.float() - ref).abs().max() < 0.05  # bf16 has ~3 significant digits
-        assert out[5:10].float().abs().max() == 0 if edges is cb else True  # empty sample
+        if edges is cb:  # sample 1 has no tokens: its labels receive no message
+            assert out[5:10].float().abs().max() == 0
 
 
 def test_fp32_and_auto_fallback_are_no_ops():
