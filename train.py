@@ -27,7 +27,8 @@ def main(argv=None) -> int:
     p.add_argument("--run-dir", help="where checkpoints and results go "
                    "(default: run_dir from the config, else runs/<config>-<graph>-seed<seed>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
-    p.add_argument("--predict", metavar="CHECKPOINT", help="predict with a trained checkpoint")
+    p.add_argument("--predict", metavar="CHECKPOINT",
+                   help="predict with a trained checkpoint (best.pt), or an ensemble's run directory")
     p.add_argument("--input", action="append", default=[],
                    help="with --predict: a raw input (text line, or comma-separated feature "
                         "values, or 'idx:val idx:val' pairs); repeatable; '-' reads stdin lines")
@@ -70,6 +71,7 @@ def _positive(text: str) -> int:
 
 def _train(args) -> int:
     from lamp_pyg.training.config import load_config
+    from lamp_pyg.training.ensemble import train_ensemble
     from lamp_pyg.training.loop import train
     from lamp_pyg.typed_yaml import dump_yaml
 
@@ -79,6 +81,11 @@ def _train(args) -> int:
     print(f"# config {args.config}" + "".join(f" --set {o}" for o in args.overrides))
     print(dump_yaml(cfg).rstrip())
     print(f"# run directory: {run_dir}")
+    if cfg.train.ensemble > 1:
+        report = train_ensemble(cfg, run_dir, resume=args.resume)
+        print(f"results: {run_dir / 'results.txt'} and results.json; members: "
+              f"{run_dir}/seed*/; predict with --predict {run_dir}")
+        return 0 if report else 1
     report = train(cfg, run_dir, resume=args.resume)
     print(f"results: {run_dir / 'results.txt'} and results.json; checkpoints: best.pt, last.pt")
     return 0 if report else 1
@@ -87,7 +94,7 @@ def _train(args) -> int:
 def _predict(args) -> int:
     from lamp_pyg.training.predict import Predictor
 
-    pred = Predictor.from_checkpoint(args.predict, at_least_one=args.at_least_one)
+    pred = Predictor.load(args.predict, at_least_one=args.at_least_one)
     inputs = []
     for x in args.input or ["-"]:
         inputs += [l.rstrip("\n") for l in sys.stdin] if x == "-" else [x]

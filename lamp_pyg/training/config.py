@@ -120,6 +120,7 @@ class TrainConfig:
     warmup_fraction: float = setting(0.0, ge=0.0, lt=1.0)  # ... or as a share of all steps
     lr_schedule: str = setting("constant", choices=("constant", "cosine"))  # after warm-up
     ema_decay: float = setting(0.0, ge=0.0, lt=1.0)  # score and save an EMA of the weights
+    ensemble: int = setting(1, ge=1)  # train this many seeds and score their mean probability
     progress: bool = True
 
     def validate(self):

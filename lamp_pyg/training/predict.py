@@ -34,9 +34,13 @@ from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
 
 
 class Predictor:
-    def __init__(self, model: LaMP, meta: dict, threshold: Union[float, np.ndarray],
-                 at_least_one: bool = False):
-        self.model = model.eval()
+    """Label predictions of one trained model, or the mean probability of several (a seed
+    ensemble: :meth:`from_ensemble`)."""
+
+    def __init__(self, model: Union[LaMP, Sequence[LaMP]], meta: dict,
+                 threshold: Union[float, np.ndarray], at_least_one: bool = False):
+        self.models = [m.eval() for m in (model if isinstance(model, (list, tuple)) else [model])]
+        self.model = self.models[0]
         self.meta = meta
         self.kind = meta["kind"]
         self.opts = PrepareOptions(**meta["options"])
@@ -66,6 +70,29 @@ class Predictor:
         # mAP and P@k are threshold-free: fall back to the ebF1 threshold, then 0.5
         thr = thresholds.get(metric, thresholds.get("ebF1", 0.5))
         return cls(model, ck["meta"], thr, at_least_one)
+
+    @classmethod
+    def from_ensemble(cls, run_dir, metric: Optional[str] = None) -> "Predictor":
+        """An ensemble trained with ``train.ensemble: N``: its members' best checkpoints,
+        averaged, with the thresholds tuned on validation for the ensemble."""
+        import json
+        from pathlib import Path
+        run_dir = Path(run_dir)
+        info = json.loads((run_dir / "ensemble.json").read_text())
+        cks = [load_checkpoint(run_dir / m / "best.pt") for m in info["members"]]
+        metric = metric or info["select_metric"]
+        thr = info["thresholds"].get(metric, info["thresholds"].get("ebF1", 0.5))
+        return cls([model_from_checkpoint(ck) for ck in cks], cks[0]["meta"], thr)
+
+    @classmethod
+    def load(cls, path, at_least_one: bool = False) -> "Predictor":
+        """A checkpoint file, or an ensemble's run directory."""
+        from pathlib import Path
+        if Path(path).is_dir() and (Path(path) / "ensemble.json").is_file():
+            if at_least_one:
+                raise ValueError(f"{path}: the at-least-one rule is not tuned for ensembles")
+            return cls.from_ensemble(path)
+        return cls.from_checkpoint(path, at_least_one=at_least_one)
 
     def parse(self, text: str):
         """A raw input line -> the reader's input form for this dataset."""
@@ -119,18 +146,19 @@ class Predictor:
                     positions=self.model.config.positional,
                     token_edge_index=None if e.edges is None else torch.from_numpy(e.edges)))
         self._fit_positions(longest)
-        out = [torch.sigmoid(self.model(b).logits) for b in DataLoader(samples, batch_size=64)]
+        out = [torch.stack([torch.sigmoid(m(b).logits) for m in self.models]).mean(0)
+               for b in DataLoader(samples, batch_size=64)]
         return torch.cat(out).numpy() if out else np.zeros((0, L), np.float32)
 
     def _fit_positions(self, length: int) -> None:
         """An input longer than every sample of the data (no ``data.max_len``): extend the
         frozen sinusoidal position table. It is no trained parameter, so this gives exactly
         the encodings of a model built with a larger ``max_positions``."""
-        c = self.model.config
-        if c.positional and length > c.max_positions:
-            c.max_positions = length
-            self.model.position_table = sinusoid_table(length, c.d_model).to(
-                self.model.readout.device)
+        for model in self.models:
+            c = model.config
+            if c.positional and length > c.max_positions:
+                c.max_positions = length
+                model.position_table = sinusoid_table(length, c.d_model).to(model.readout.device)
 
     def predict(self, inputs: Sequence) -> List[List[Tuple[str, float]]]:
         """Per input: ``(label name, probability)`` above the threshold, most likely first

@@ -1,0 +1,94 @@
+"""Seed ensembles (``train.ensemble: N``), an option beyond LaMP.
+
+One command trains ``N`` runs that differ only in their seed (``train.seed``,
+``train.seed + 1``, ...) into ``<run_dir>/seed<k>/`` (each an ordinary run directory,
+resumable on its own), then averages the probabilities of their best checkpoints and
+applies the headline protocol to the average: thresholds tuned on validation for the
+ensemble, applied to test. The ensemble's ``results.json`` / ``results.txt`` and
+``ensemble.json`` (members and thresholds, what ``train.py --predict <run_dir>`` reads)
+are written into ``<run_dir>``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+import numpy as np
+
+from lamp_pyg.evaluation import format_table, headline_report
+from lamp_pyg.training.batches import predict_scores
+from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
+from lamp_pyg.training.config import Config
+from lamp_pyg.training.loop import train
+from lamp_pyg.training.run_dir import RunLock
+from lamp_pyg.training.setup import load_datasets, pick_device
+from lamp_pyg.typed_yaml import dump_yaml, to_dict
+
+
+def member_config(cfg: Config, k: int) -> Config:
+    """The config of member ``k``: the same run with seed ``train.seed + k``."""
+    t = dataclasses.replace(cfg.train, seed=cfg.train.seed + k, ensemble=1)
+    return dataclasses.replace(cfg, train=t)
+
+
+def train_ensemble(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[str, Any]:
+    """Trains the members (skipping finished ones when resuming) and scores the average."""
+    run_dir = Path(run_dir)
+    members: List[Path] = []
+    for k in range(cfg.train.ensemble):
+        m_cfg, m_dir = member_config(cfg, k), run_dir / f"seed{cfg.train.seed + k}"
+        members.append(m_dir)
+        if resume and (m_dir / "results.json").is_file():
+            log(f"ensemble member {k + 1}/{cfg.train.ensemble}: {m_dir} finished")
+            continue
+        log(f"ensemble member {k + 1}/{cfg.train.ensemble}: seed {m_cfg.train.seed} -> {m_dir}")
+        train(m_cfg, m_dir, resume=resume, log=log)
+    with RunLock(run_dir):
+        dump_yaml(to_dict(cfg), run_dir / "config.yaml")
+        return _score(cfg, run_dir, members, log)
+
+
+def average_scores(cfg: Config, members: List[Path], ds) -> Dict[str, np.ndarray]:
+    """Mean validation and test probabilities of the members' best checkpoints."""
+    device = pick_device(cfg.train.device)
+    S = {"valid": [], "test": []}
+    Y = {}
+    for m in members:
+        model = model_from_checkpoint(load_checkpoint(m / "best.pt")).to(device)
+        for split in S:
+            s, y = predict_scores(model, ds[split], device, cfg.train.precision,
+                                  cfg.train.eval_batch_size)
+            S[split].append(s)
+            Y[split] = y
+    return {"Sv": np.mean(S["valid"], 0), "Yv": Y["valid"], "St": np.mean(S["test"], 0),
+            "Yt": Y["test"]}
+
+
+def _score(cfg: Config, run_dir: Path, members: List[Path], log) -> Dict[str, Any]:
+    ds = load_datasets(cfg)
+    a = average_scores(cfg, members, ds)
+    headline = headline_report(a["Yv"], a["Sv"], a["Yt"], a["St"],
+                               per_label=cfg.eval.per_label_thresholds,
+                               at_least_one=cfg.eval.at_least_one)
+    singles = [json.loads((m / "results.json").read_text())["headline"] for m in members]
+    report = {"dataset": ds["train"].name, "graph": cfg.graph.kind, "seed": cfg.train.seed,
+              "ensemble": [str(m) for m in members], "select_metric": cfg.train.select_metric,
+              "headline": headline,
+              "members_test_ebF1": [s["ebF1"]["test"] for s in singles]}
+    thresholds = {m: r["threshold"] for m, r in headline.items()
+                  if isinstance(r, dict) and r.get("threshold") is not None}
+    (run_dir / "ensemble.json").write_text(json.dumps(
+        {"members": [m.name for m in members], "thresholds": thresholds,
+         "select_metric": cfg.train.select_metric}, indent=2))
+    text = format_table(headline, title=f"Headline protocol, ensemble of {len(members)} seeds "
+                        "(probabilities averaged; thresholds tuned on valid, applied to test)")
+    (run_dir / "results.json").write_text(json.dumps(report, indent=2, default=_plain))
+    (run_dir / "results.txt").write_text(text + "\n")
+    log(text)
+    return report
+
+
+def _plain(o):
+    return o.tolist() if isinstance(o, (np.ndarray, np.generic)) else float(o)

@@ -1,0 +1,50 @@
+"""Seed ensembles (train.ensemble): one command trains N seeds and scores their mean."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+
+from lamp_pyg.evaluation import headline_report
+from lamp_pyg.training.batches import predict_scores
+from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
+from lamp_pyg.training.config import load_config
+from lamp_pyg.training.setup import load_datasets
+from tests.training.helpers import main_in_process as main
+from tests.training.helpers import write_config
+
+
+def test_ensemble_trains_each_seed_and_scores_the_mean(tmp_path, dense_cfg, capsys):
+    cfg_path = write_config(tmp_path / "c.yaml", dense_cfg(train={"epochs": 1, "ensemble": 2,
+                                                                  "seed": 5},
+                                                           eval={"plots": False}))
+    run = tmp_path / "run"
+    rc, out, err = main(["--config", cfg_path, "--run-dir", run], capsys)
+    assert rc == 0, err
+    members = [run / "seed5", run / "seed6"]
+    assert all((m / "results.json").is_file() for m in members)
+    assert [json.loads((m / "results.json").read_text())["seed"] for m in members] == [5, 6]
+    rep = json.loads((run / "results.json").read_text())
+    # the headline of the mean probability, thresholds tuned on validation
+    cfg = load_config(cfg_path)
+    ds = load_datasets(cfg)
+    cpu = torch.device("cpu")
+    scored = [[predict_scores(model_from_checkpoint(load_checkpoint(m / "best.pt")), ds[s], cpu)
+               for s in ("valid", "test")] for m in members]
+    Sv = np.mean([v[0] for v, _ in scored], 0)
+    St = np.mean([t[0] for _, t in scored], 0)
+    expected = headline_report(scored[0][0][1], Sv, scored[0][1][1], St)
+    for metric in ("ebF1", "miF1", "maF1"):
+        assert rep["headline"][metric]["test"] == expected[metric]["test"]
+        assert rep["headline"][metric]["threshold"] == expected[metric]["threshold"]
+    assert "ensemble of 2 seeds" in (run / "results.txt").read_text()
+
+    # prediction from the run directory averages the members
+    line = "0.1,0.2,0.3,0.4,0.5,0.6"
+    rc, out, err = main(["--predict", run, "--input", line], capsys)
+    assert rc == 0 and "6 of 6 features known" in out, err
+
+    # resuming skips the finished members
+    rc, out, err = main(["--config", cfg_path, "--run-dir", run, "--resume"], capsys)
+    assert rc == 0 and out.count("finished") == 2 and "epoch 1:" not in out
