@@ -38,8 +38,8 @@ from lamp_pyg.training.ema import WeightAverage
 from lamp_pyg.training.run_dir import (RunLock, append_metrics, check_run_dir,
                                        rewrite_metrics)
 from lamp_pyg.training.setup import (autocast, build, build_label_graph, epoch_seed,
-                                     fast_bf16, learning_rate, load_datasets, make_optimizer,
-                                     model_config, pick_device, seed_everything)
+                                     fast_bf16, learning_rate, load_datasets, machine_info,
+                                     make_optimizer, model_config, pick_device, seed_everything)
 from lamp_pyg.typed_yaml import dump_yaml, to_dict
 
 __all__ = ["train", "final_report", "Run", "RunState", "TrainingError", "build",
@@ -292,7 +292,8 @@ def final_report(cfg: Config, run_dir: Path, ds, device, log=print) -> Dict[str,
               "best_epoch": ck["train_state"]["best"]["epoch"], "epochs": len(history),
               "select_metric": t.select_metric, "headline": headline, "paper_protocol": paper,
               "seconds_per_epoch": float(np.mean([h["train_seconds"] for h in history])),
-              "samples_per_second": float(np.mean([h["samples_per_second"] for h in history]))}
+              "samples_per_second": float(np.mean([h["samples_per_second"] for h in history])),
+              "machine": machine_info(device)}
     text = (format_table(headline, title=f"Headline protocol: best epoch "
                          f"{report['best_epoch']} on valid {t.select_metric}, thresholds "
                          f"tuned on valid, applied to test")

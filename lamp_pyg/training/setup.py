@@ -53,6 +53,24 @@ def autocast(precision: str, device: torch.device):
     return contextlib.nullcontext()
 
 
+def machine_info(device: torch.device) -> Dict[str, object]:
+    """What a run's seconds depend on, for its results.json: CPU model and bf16 support,
+    cores, torch threads, torch and PyG versions, the device."""
+    import platform
+
+    import torch_geometric
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "fast_bf16": fast_bf16(device),
+            "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "torch_geometric": torch_geometric.__version__, "device": str(device),
+            "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None}
+
+
 def epoch_seed(seed: int, epoch: int) -> int:
     """The seed of epoch ``epoch``'s shuffling order and dropout masks: each epoch's
     randomness depends only on ``(seed, epoch)``, which is what makes resume exact."""

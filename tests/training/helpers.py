@@ -150,6 +150,7 @@ def read_results(run_dir: Path, timing: bool = False) -> Dict:
     if not timing:
         rep.pop("seconds_per_epoch", None)
         rep.pop("samples_per_second", None)
+        rep.pop("machine", None)  # threads may change on resume
     return rep
 
 

@@ -73,6 +73,8 @@ def test_results_json_has_both_protocols(text_run):
     assert rep == json.loads(json.dumps(text_run["report"], default=float))  # returned == written
     assert rep["dataset"] == "tinysyn" and rep["graph"] == "prior" and rep["seed"] == 0
     assert rep["epochs"] == 2 and rep["select_metric"] == "ebF1"
+    machine = rep["machine"]  # a run records what its seconds depend on
+    assert machine["cpu"] and machine["torch_threads"] == 1 and machine["device"] == "cpu"
     for protocol in ("headline", "paper_protocol"):
         table = rep[protocol]
         assert set(METRICS) <= set(table), protocol
