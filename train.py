@@ -44,6 +44,7 @@ def main(argv=None) -> int:
     from lamp_pyg.training.run_dir import RunDirError
     from lamp_pyg.typed_yaml import ConfigError
 
+    from lamp_pyg.training import distributed
     try:
         if args.predict:
             return _predict(args)
@@ -57,9 +58,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted: resume with --resume (the last checkpoint is kept)", file=sys.stderr)
         return 130
-    except RuntimeError as e:  # TrainingError (NaN loss) and friends
+    except RuntimeError as e:  # TrainingError (NaN loss), a lost peer process, and friends
         print(f"error: {e}", file=sys.stderr)
         return 1
+    finally:
+        distributed.finish()
 
 
 def _positive(text: str) -> int:
@@ -71,6 +74,7 @@ def _positive(text: str) -> int:
 
 def _train(args) -> int:
     from lamp_pyg.training.config import load_config
+    from lamp_pyg.training.distributed import is_main_process
     from lamp_pyg.training.ensemble import train_ensemble
     from lamp_pyg.training.loop import train
     from lamp_pyg.typed_yaml import dump_yaml
@@ -78,16 +82,19 @@ def _train(args) -> int:
     cfg = load_config(args.config, args.overrides)
     run_dir = Path(args.run_dir or cfg.run_dir or
                    f"runs/{Path(args.config).stem}-{cfg.graph.kind}-seed{cfg.train.seed}")
-    print(f"# config {args.config}" + "".join(f" --set {o}" for o in args.overrides))
-    print(dump_yaml(cfg).rstrip())
-    print(f"# run directory: {run_dir}")
+    if is_main_process():  # under torchrun, rank 0 speaks for all
+        print(f"# config {args.config}" + "".join(f" --set {o}" for o in args.overrides))
+        print(dump_yaml(cfg).rstrip())
+        print(f"# run directory: {run_dir}")
     if cfg.train.ensemble > 1:
         report = train_ensemble(cfg, run_dir, resume=args.resume)
-        print(f"results: {run_dir / 'results.txt'} and results.json; members: "
-              f"{run_dir}/seed*/; predict with --predict {run_dir}")
-        return 0 if report else 1
+        if is_main_process():
+            print(f"results: {run_dir / 'results.txt'} and results.json; members: "
+                  f"{run_dir}/seed*/; predict with --predict {run_dir}")
+        return 0
     report = train(cfg, run_dir, resume=args.resume)
-    print(f"results: {run_dir / 'results.txt'} and results.json; checkpoints: best.pt, last.pt")
+    if is_main_process():
+        print(f"results: {run_dir / 'results.txt'} and results.json; checkpoints: best.pt, last.pt")
     return 0 if report else 1
 
 

@@ -1,7 +1,7 @@
 """Which samples go into which batch: seeded training orders and length-sorted scoring."""
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -9,6 +9,7 @@ from torch_geometric.loader import DataLoader
 
 from lamp_pyg.data.dataset import LaMPDataset
 from lamp_pyg.models import LaMP
+from lamp_pyg.training.distributed import World, gather, my_share, shard
 from lamp_pyg.training.setup import autocast, epoch_seed
 
 
@@ -35,6 +36,21 @@ def bucketed_order(lengths: np.ndarray, batch_size: int, seed: int, epoch: int,
     return [int(i) for b in shuffle for i in batches[b]]
 
 
+def epoch_batches(order: Sequence[int], batch_size: int,
+                  world: World = World()) -> List[Tuple[List[int], float]]:
+    """This process's batches of an epoch, as ``(sample indices, loss weight)``: its share
+    of each global batch of ``batch_size`` consecutive samples of ``order``. The weight
+    ``world.size * share / batch`` makes DDP's gradient average the gradient of the global
+    batch's mean loss; an empty share runs one sample with weight 0 (every process must
+    take part in every gradient all-reduce). With one process: every batch, weight 1."""
+    out = []
+    for s in range(0, len(order), batch_size):
+        full = list(order[s:s + batch_size])
+        mine = my_share(full, world)
+        out.append((mine, world.size * len(mine) / len(full)) if mine else ([full[0]], 0.0))
+    return out
+
+
 def length_sorted_loader(ds: LaMPDataset, batch_size: int) -> Tuple[DataLoader, np.ndarray]:
     """A loader over ``ds`` sorted by input length (batches then pad little on the
     dense feature -> label path) and the permutation that restores dataset order."""
@@ -43,12 +59,17 @@ def length_sorted_loader(ds: LaMPDataset, batch_size: int) -> Tuple[DataLoader, 
 
 
 @torch.no_grad()
-def predict_scores(model: LaMP, data, device, precision: str = "fp32",
-                   batch_size: int = 128) -> Tuple[np.ndarray, np.ndarray]:
+def predict_scores(model: LaMP, data, device, precision: str = "fp32", batch_size: int = 128,
+                   world: World = World()) -> Tuple[np.ndarray, np.ndarray]:
     """Sigmoid probabilities and targets, both ``[N, L]``, in dataset order.
 
     ``data`` is a :class:`LaMPDataset` (scored in batches sorted by input length, then put
-    back in order) or any loader of batches."""
+    back in order) or any loader of batches. With several processes each scores its shard
+    of a dataset and every process gets all the rows, in order."""
+    if world.active and isinstance(data, LaMPDataset):
+        part = data[torch.tensor(list(shard(len(data), world)), dtype=torch.long)]
+        pieces = gather(predict_scores(model, part, device, precision, batch_size), world)
+        return (np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces]))
     model.eval()
     restore = None
     loader = data

@@ -12,7 +12,7 @@ import torch
 #: how fast, where files are, and what is reported, not what a step computes
 RESUME_MAY_CHANGE = (
     "train.epochs", "train.patience", "train.num_threads", "train.checkpoint_minutes",
-    "train.progress", "train.device", "train.eval_batch_size",
+    "train.progress", "train.device", "train.eval_batch_size", "train.dist_timeout_minutes",
     "eval.plots", "eval.per_label_thresholds", "eval.at_least_one",
     "data.root", "data.path", "data.cache", "data.train", "data.valid", "data.test",
     "data.labels", "run_dir",

@@ -121,6 +121,7 @@ class TrainConfig:
     lr_schedule: str = setting("constant", choices=("constant", "cosine"))  # after warm-up
     ema_decay: float = setting(0.0, ge=0.0, lt=1.0)  # score and save an EMA of the weights
     ensemble: int = setting(1, ge=1)  # train this many seeds and score their mean probability
+    dist_timeout_minutes: float = setting(10.0, gt=0.0)  # torchrun: a stuck collective fails
     progress: bool = True
 
     def validate(self):

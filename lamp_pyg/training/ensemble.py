@@ -21,6 +21,7 @@ from lamp_pyg.evaluation import format_table, headline_report
 from lamp_pyg.training.batches import predict_scores
 from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
 from lamp_pyg.training.config import Config
+from lamp_pyg.training.distributed import is_main_process
 from lamp_pyg.training.loop import train
 from lamp_pyg.training.run_dir import RunLock
 from lamp_pyg.training.setup import load_datasets, pick_device
@@ -45,6 +46,8 @@ def train_ensemble(cfg: Config, run_dir: Path, resume: bool = False, log=print) 
             continue
         log(f"ensemble member {k + 1}/{cfg.train.ensemble}: seed {m_cfg.train.seed} -> {m_dir}")
         train(m_cfg, m_dir, resume=resume, log=log)
+    if not is_main_process():  # under torchrun the members trained together; rank 0 scores
+        return {}
     with RunLock(run_dir):
         dump_yaml(to_dict(cfg), run_dir / "config.yaml")
         return _score(cfg, run_dir, members, log)
