@@ -326,8 +326,23 @@ def _type_error(ctx: _Context, path: KeyPath, tp: Any, value: Any, hint: str = "
 def _convert(tp: Any, value: Any, ctx: _Context, path: KeyPath, exact: bool = False) -> Any:
     """Check ``value`` against the annotation ``tp`` and return it converted.
 
-    ``exact`` disables the int -> float and ``'1e-4'`` -> float conversions; unions use
-    it for a first pass so that ``float | int`` keeps an int an int.
+    Dispatches on the kind of annotation: ``Any``, ``None``, unions, ``Literal``,
+    dataclasses, containers (:data:`_CONTAINERS`), then scalars and plain classes.
+
+    Args:
+        tp: The annotation.
+        value: The raw value.
+        ctx: Where the value came from, for error messages.
+        path: The value's key path.
+        exact: Disable the int -> float and ``'1e-4'`` -> float conversions; unions use
+            it for a first pass so that ``float | int`` keeps an int an int.
+
+    Returns:
+        The converted value.
+
+    Raises:
+        ConfigError: The value does not fit the annotation.
+        TypeError: The annotation is not a supported field type.
     """
     if tp is Any or tp is object:
         return value
@@ -335,88 +350,134 @@ def _convert(tp: Any, value: Any, ctx: _Context, path: KeyPath, exact: bool = Fa
         if value is None:
             return None
         raise _type_error(ctx, path, type(None), value)
-
     origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-
     if origin is Union or origin is types.UnionType:
-        if value is None and type(None) in args:
-            return None
-        options = [a for a in args if a is not type(None)]
-        if len(options) == 1:  # Optional[X]: X's own errors, saying "X or None"
-            if value is None:
-                raise _type_error(ctx, path, tp, value)
-            try:
-                return _convert(options[0], value, ctx, path, exact)
-            except ConfigError as exc:
-                prefix = f"key {_fmt_path(path)!r}: expected {_type_name(options[0])}, "
-                if not exc.message.startswith(prefix):
-                    raise  # about an item inside X: already precise
-                message = (f"key {_fmt_path(path)!r}: expected {_type_name(tp)}, "
-                           + exc.message[len(prefix):])
-                raise ConfigError(exc.where, message, exc.key) from None
-        deeper = None
-        for strict in ((True, False) if not exact else (True,)):
-            for option in options:
-                try:
-                    return _convert(option, value, ctx, path, strict)
-                except ConfigError as exc:
-                    if deeper is None and exc.key != (_fmt_path(path) or None):
-                        deeper = exc
-        raise deeper if deeper is not None else _type_error(ctx, path, tp, value)
-
+        return _convert_union(tp, value, ctx, path, exact)
     if origin is Literal:
-        for allowed in args:
-            if value == allowed and type(value) is type(allowed):
-                return value
-        hint = ""
-        if isinstance(value, str):
-            close = difflib.get_close_matches(value, [a for a in args if isinstance(a, str)], n=1)
-            if close:
-                hint = f"; did you mean {close[0]!r}?"
-        raise _type_error(ctx, path, tp, value, hint)
-
+        return _convert_literal(tp, value, ctx, path)
     if _is_dataclass_type(tp):
         if value is None:  # an empty YAML section ("model:") means all defaults
             value = {}
         return _build(tp, value, ctx, path)
-
-    if origin in (list, List) or tp in (list, List):
-        if not isinstance(value, (list, tuple)):
-            raise _type_error(ctx, path, tp, value)
-        item = args[0] if args else Any
-        return [_convert(item, v, ctx, path + (i,), exact) for i, v in enumerate(value)]
-
-    if origin in (tuple, Tuple) or tp in (tuple, Tuple):
-        if not isinstance(value, (list, tuple)):
-            raise _type_error(ctx, path, tp, value)
-        if not args:
-            return tuple(value)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, ctx, path + (i,), exact) for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise _type_error(ctx, path, tp, value, f" (a list of exactly {len(args)} items)")
-        return tuple(_convert(a, v, ctx, path + (i,), exact)
-                     for i, (a, v) in enumerate(zip(args, value)))
-
-    if origin in (dict, Dict) or tp in (dict, Dict):
-        if not isinstance(value, Mapping):
-            raise _type_error(ctx, path, tp, value)
-        key_tp, val_tp = args if args else (Any, Any)
-        out = {}
-        for k, v in value.items():
-            sub = path + (str(k),)
-            try:
-                ck = _convert(key_tp, k, ctx, sub, exact)
-            except ConfigError:
-                raise ctx.error(sub, f"key {_fmt_path(sub)!r}: the key must be "
-                                     f"{_type_name(key_tp)}, got {_show(k)}") from None
-            out[ck] = _convert(val_tp, v, ctx, sub, exact)
-        return out
-
+    for kinds, convert in _CONTAINERS:
+        if origin in kinds or tp in kinds:
+            return convert(tp, value, ctx, path, exact)
     if origin is not None:
         raise TypeError(f"unsupported config field type {tp!r} at {_fmt_path(path)!r}")
+    return _convert_scalar(tp, value, ctx, path, exact)
 
+
+def _convert_union(tp: Any, value: Any, ctx: _Context, path: KeyPath, exact: bool) -> Any:
+    """A value for ``Union[...]`` / ``X | Y``: ``Optional[X]`` or the first option that fits.
+
+    Options are tried in order, first without conversions (``exact``), then with
+    them. When none fits, the first error about an item *inside* the value is
+    raised, being the most precise, else a plain type error naming all options.
+    """
+    args = typing.get_args(tp)
+    if value is None and type(None) in args:
+        return None
+    options = [a for a in args if a is not type(None)]
+    if len(options) == 1:
+        return _convert_optional(tp, options[0], value, ctx, path, exact)
+    deeper = None
+    for strict in ((True, False) if not exact else (True,)):
+        for option in options:
+            try:
+                return _convert(option, value, ctx, path, strict)
+            except ConfigError as exc:
+                if deeper is None and exc.key != (_fmt_path(path) or None):
+                    deeper = exc
+    raise deeper if deeper is not None else _type_error(ctx, path, tp, value)
+
+
+def _convert_optional(tp: Any, option: Any, value: Any, ctx: _Context, path: KeyPath,
+                      exact: bool) -> Any:
+    """A non-None value for ``Optional[X]`` (``tp``): X's own errors, saying "X or None"."""
+    if value is None:
+        raise _type_error(ctx, path, tp, value)
+    try:
+        return _convert(option, value, ctx, path, exact)
+    except ConfigError as exc:
+        prefix = f"key {_fmt_path(path)!r}: expected {_type_name(option)}, "
+        if not exc.message.startswith(prefix):
+            raise  # about an item inside X: already precise
+        message = (f"key {_fmt_path(path)!r}: expected {_type_name(tp)}, "
+                   + exc.message[len(prefix):])
+        raise ConfigError(exc.where, message, exc.key) from None
+
+
+def _convert_literal(tp: Any, value: Any, ctx: _Context, path: KeyPath) -> Any:
+    """A value for ``Literal[...]``: equal to an allowed value and of the same type."""
+    args = typing.get_args(tp)
+    for allowed in args:
+        if value == allowed and type(value) is type(allowed):
+            return value
+    hint = ""
+    if isinstance(value, str):
+        close = difflib.get_close_matches(value, [a for a in args if isinstance(a, str)], n=1)
+        if close:
+            hint = f"; did you mean {close[0]!r}?"
+    raise _type_error(ctx, path, tp, value, hint)
+
+
+def _convert_list(tp: Any, value: Any, ctx: _Context, path: KeyPath, exact: bool) -> List[Any]:
+    """A value for ``list[X]`` (or bare ``list``): a YAML sequence, each item an X."""
+    if not isinstance(value, (list, tuple)):
+        raise _type_error(ctx, path, tp, value)
+    args = typing.get_args(tp)
+    item = args[0] if args else Any
+    return [_convert(item, v, ctx, path + (i,), exact) for i, v in enumerate(value)]
+
+
+def _convert_tuple(tp: Any, value: Any, ctx: _Context, path: KeyPath, exact: bool) -> Tuple[Any, ...]:
+    """A value for ``tuple[X, ...]``, fixed ``tuple[X, Y]`` or bare ``tuple``: a YAML sequence."""
+    if not isinstance(value, (list, tuple)):
+        raise _type_error(ctx, path, tp, value)
+    args = typing.get_args(tp)
+    if not args:
+        return tuple(value)
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_convert(args[0], v, ctx, path + (i,), exact) for i, v in enumerate(value))
+    if len(value) != len(args):
+        raise _type_error(ctx, path, tp, value, f" (a list of exactly {len(args)} items)")
+    return tuple(_convert(a, v, ctx, path + (i,), exact)
+                 for i, (a, v) in enumerate(zip(args, value)))
+
+
+def _convert_dict(tp: Any, value: Any, ctx: _Context, path: KeyPath, exact: bool) -> Dict[Any, Any]:
+    """A value for ``dict[K, V]`` (or bare ``dict``): a mapping, keys K and values V."""
+    if not isinstance(value, Mapping):
+        raise _type_error(ctx, path, tp, value)
+    args = typing.get_args(tp)
+    key_tp, val_tp = args if args else (Any, Any)
+    out = {}
+    for k, v in value.items():
+        sub = path + (str(k),)
+        try:
+            ck = _convert(key_tp, k, ctx, sub, exact)
+        except ConfigError:
+            raise ctx.error(sub, f"key {_fmt_path(sub)!r}: the key must be "
+                                 f"{_type_name(key_tp)}, got {_show(k)}") from None
+        out[ck] = _convert(val_tp, v, ctx, sub, exact)
+    return out
+
+
+#: Container annotations (as origin or bare type) -> converter, tried in order by
+#: :func:`_convert`.
+_CONTAINERS = (
+    ((list, List), _convert_list),
+    ((tuple, Tuple), _convert_tuple),
+    ((dict, Dict), _convert_dict),
+)
+
+
+def _convert_scalar(tp: Any, value: Any, ctx: _Context, path: KeyPath, exact: bool) -> Any:
+    """A value for ``bool``, ``int``, ``float``, ``str`` or another plain class.
+
+    ``bool`` is never an ``int`` or a ``float`` here; ``float`` takes ints and
+    ``'1e-4'``-style strings unless ``exact``.
+    """
     if tp is bool:
         if isinstance(value, bool):
             return value

@@ -17,7 +17,7 @@ on the paper grid), and :func:`paper_protocol` works from those records.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -57,6 +57,72 @@ def _metric_order(names: Iterable[str]) -> List[str]:
 def _thresholded_at(Y: np.ndarray, S: np.ndarray, threshold, at_least_one: bool = False) -> Dict[str, float]:
     P = binarize(S, threshold, at_least_one)
     return {m: float(v[0]) for m, v in _metrics_from_counts(*_binary_counts(Y, P)).items()}
+
+
+def _checked_pairs(Yv: ArrayLike, Sv: ArrayLike, Yt: ArrayLike,
+                   St: ArrayLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validation and test truth / scores as arrays, checked to fit together.
+
+    Returns:
+        ``(Yv, Sv, Yt, St)`` as binary truth and float score arrays.
+
+    Raises:
+        ValueError: Truth and scores of a split differ in shape, or the splits have
+            different label counts.
+    """
+    Yv = _as_binary(Yv, "Yv")
+    Sv = _as_scores(Sv, "Sv")
+    _same_shape(Yv, Sv, "Sv")
+    Yt = _as_binary(Yt, "Yt")
+    St = _as_scores(St, "St")
+    _same_shape(Yt, St, "St")
+    if Yv.shape[1] != Yt.shape[1]:
+        raise ValueError(f"validation has {Yv.shape[1]} labels but test has {Yt.shape[1]}")
+    return Yv, Sv, Yt, St
+
+
+def _tuned_entry(valid: np.ndarray, test: np.ndarray, g: np.ndarray) -> Dict[str, float]:
+    """The grid threshold best on validation (``valid`` over ``g``), with both values there."""
+    j = best_index(valid)
+    return {"threshold": float(g[j]), "valid": float(valid[j]), "test": float(test[j])}
+
+
+def _per_label_entry(Yv: np.ndarray, Sv: np.ndarray, Yt: np.ndarray, St: np.ndarray, metric: str,
+                     label_t: np.ndarray, tuned: np.ndarray, fallback: float) -> Dict[str, Any]:
+    """``metric`` with per-label thresholds; labels not ``tuned`` get ``fallback``."""
+    t_vec = np.where(tuned, label_t, fallback)  # [L]
+    return {
+        "thresholds": t_vec.copy(),
+        "fallback": fallback,
+        "valid": _thresholded_at(Yv, Sv, t_vec)[metric],
+        "test": _thresholded_at(Yt, St, t_vec)[metric],
+    }
+
+
+def _thresholded_entries(Yv: np.ndarray, Sv: np.ndarray, Yt: np.ndarray, St: np.ndarray,
+                         g: np.ndarray, per_label: bool,
+                         at_least_one: bool) -> Dict[str, Dict[str, Any]]:
+    """The :func:`headline_report` entries of the thresholded metrics, in their order."""
+    valid_table = metric_vs_threshold(Yv, Sv, THRESHOLD_METRICS, g)
+    test_table = metric_vs_threshold(Yt, St, THRESHOLD_METRICS, g)
+    if per_label:
+        # Per-label thresholds do not depend on the metric; only the fallback (for
+        # labels without validation positives, recognisable by their nan F1) does.
+        label_t, label_f1 = tune_per_label(Yv, Sv, g, fallback=float(g[0]))
+        tuned = ~np.isnan(label_f1)
+    if at_least_one:
+        valid_one = metric_vs_threshold(Yv, Sv, THRESHOLD_METRICS, g, at_least_one=True)
+        test_one = metric_vs_threshold(Yt, St, THRESHOLD_METRICS, g, at_least_one=True)
+    report: Dict[str, Dict[str, Any]] = {}
+    for m in THRESHOLD_METRICS:
+        entry: Dict[str, Any] = _tuned_entry(valid_table[m], test_table[m], g)
+        if per_label:
+            entry["per_label"] = _per_label_entry(Yv, Sv, Yt, St, m, label_t, tuned,
+                                                  entry["threshold"])
+        if at_least_one:
+            entry["at_least_one"] = _tuned_entry(valid_one[m], test_one[m], g)
+        report[m] = entry
+    return report
 
 
 def headline_report(
@@ -101,49 +167,8 @@ def headline_report(
         ``at_least_one=True``, they also have ``'at_least_one': {'threshold': float,
         'valid': float, 'test': float}``.
     """
-    Yv = _as_binary(Yv, "Yv")
-    Sv = _as_scores(Sv, "Sv")
-    _same_shape(Yv, Sv, "Sv")
-    Yt = _as_binary(Yt, "Yt")
-    St = _as_scores(St, "St")
-    _same_shape(Yt, St, "St")
-    if Yv.shape[1] != Yt.shape[1]:
-        raise ValueError(f"validation has {Yv.shape[1]} labels but test has {Yt.shape[1]}")
-    g = as_grid(grid)
-    valid_table = metric_vs_threshold(Yv, Sv, THRESHOLD_METRICS, g)
-    test_table = metric_vs_threshold(Yt, St, THRESHOLD_METRICS, g)
-    report: Dict[str, Dict[str, Any]] = {}
-    if per_label:
-        # Per-label thresholds do not depend on the metric; only the fallback (for
-        # labels without validation positives, recognisable by their nan F1) does.
-        label_t, label_f1 = tune_per_label(Yv, Sv, g, fallback=float(g[0]))
-        tuned = ~np.isnan(label_f1)
-    if at_least_one:
-        valid_one = metric_vs_threshold(Yv, Sv, THRESHOLD_METRICS, g, at_least_one=True)
-        test_one = metric_vs_threshold(Yt, St, THRESHOLD_METRICS, g, at_least_one=True)
-    for m in THRESHOLD_METRICS:
-        j = best_index(valid_table[m])
-        entry: Dict[str, Any] = {
-            "threshold": float(g[j]),
-            "valid": float(valid_table[m][j]),
-            "test": float(test_table[m][j]),
-        }
-        if per_label:
-            t_vec = np.where(tuned, label_t, float(g[j]))  # [L]
-            entry["per_label"] = {
-                "thresholds": t_vec.copy(),
-                "fallback": float(g[j]),
-                "valid": _thresholded_at(Yv, Sv, t_vec)[m],
-                "test": _thresholded_at(Yt, St, t_vec)[m],
-            }
-        if at_least_one:
-            k = best_index(valid_one[m])
-            entry["at_least_one"] = {
-                "threshold": float(g[k]),
-                "valid": float(valid_one[m][k]),
-                "test": float(test_one[m][k]),
-            }
-        report[m] = entry
+    Yv, Sv, Yt, St = _checked_pairs(Yv, Sv, Yt, St)
+    report = _thresholded_entries(Yv, Sv, Yt, St, as_grid(grid), per_label, at_least_one)
     rv = ranking_metrics(Yv, Sv, ks)
     rt = ranking_metrics(Yt, St, ks)
     for m in _metric_order(rv):

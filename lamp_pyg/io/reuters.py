@@ -184,21 +184,20 @@ def _parse_attrs(s: str, path: str, line: int) -> Dict[str, str]:
     return attrs
 
 
-def _parse_record(content: str, attrs: Dict[str, str], path: str, line: int,
-                  content_line: int) -> ReutersRecord:
-    """Parse the inside of one record (between ``<REUTERS ...>`` and ``</REUTERS>``).
+def _check_record_attrs(attrs: Dict[str, str], path: str, line: int) -> str:
+    """Check the ``NEWID``, ``LEWISSPLIT`` and ``TOPICS`` attributes of a record.
 
     Args:
-        content: The record's content.
         attrs: Attributes of its ``<REUTERS>`` tag.
         path: File, for error messages.
         line: Line of the ``<REUTERS`` tag.
-        content_line: Line on which ``content`` starts.
+
+    Returns:
+        The ``NEWID`` value.
+
+    Raises:
+        DataFormatError: An attribute is missing or has a value outside its set.
     """
-
-    def line_of_local(off: int) -> int:
-        return content_line + content.count("\n", 0, off)
-
     for name in ("NEWID", "LEWISSPLIT", "TOPICS"):
         if name not in attrs:
             raise DataFormatError(path, line, f"<REUTERS> record lacks the {name} attribute")
@@ -211,9 +210,36 @@ def _parse_record(content: str, attrs: Dict[str, str], path: str, line: int,
     if attrs["TOPICS"] not in _TOPICS_VALUES:
         raise DataFormatError(path, line, f"NEWID {newid}: TOPICS must be one of "
                                           f"{_TOPICS_VALUES}, got {attrs['TOPICS']!r}")
+    return newid
 
-    def elements(tag: str, lo: int, hi: int) -> List[Tuple[int, int]]:
-        """Content spans ``(start, end)`` of the ``<tag ...>...</tag>`` elements in content[lo:hi]."""
+
+class _Content:
+    """The inside of one record, with what its error messages need.
+
+    Attributes:
+        text: The record's content (between ``<REUTERS ...>`` and ``</REUTERS>``).
+        path: File, for error messages.
+        newid: The record's ``NEWID``, for error messages.
+        first_line: Line on which ``text`` starts.
+    """
+
+    def __init__(self, text: str, path: str, newid: str, first_line: int):
+        self.text = text
+        self.path = path
+        self.newid = newid
+        self.first_line = first_line
+
+    def line_of(self, off: int) -> int:
+        """File line of offset ``off`` in :attr:`text`."""
+        return self.first_line + self.text.count("\n", 0, off)
+
+    def elements(self, tag: str, lo: int, hi: int) -> List[Tuple[int, int]]:
+        """Content spans ``(start, end)`` of the ``<tag ...>...</tag>`` elements in text[lo:hi].
+
+        Raises:
+            DataFormatError: An opening tag without ``>`` or without its closing tag.
+        """
+        content = self.text
         opening, closing = "<" + tag, "</" + tag + ">"
         spans = []
         pos = lo
@@ -227,62 +253,107 @@ def _parse_record(content: str, attrs: Dict[str, str], path: str, line: int,
                 pos = i + 1
                 continue
             if k < 0 or "<" in content[i + 1:k]:
-                raise DataFormatError(path, line_of_local(i), f"NEWID {newid}: unterminated <{tag} tag")
+                raise DataFormatError(self.path, self.line_of(i),
+                                      f"NEWID {self.newid}: unterminated <{tag} tag")
             j = content.find(closing, k, hi)
             if j < 0:
-                raise DataFormatError(path, line_of_local(i),
-                                      f"NEWID {newid}: <{tag}> opened here: expected {closing}")
+                raise DataFormatError(self.path, self.line_of(i),
+                                      f"NEWID {self.newid}: <{tag}> opened here: expected {closing}")
             spans.append((k + 1, j))
             pos = j + len(closing)
 
-    # <TOPICS><D>a</D><D>b</D></TOPICS>: exactly one element, only <D> children
-    tspans = elements("TOPICS", 0, len(content))
+
+def _parse_topics(c: _Content, line: int) -> Tuple[List[str], int, int]:
+    """Read ``<TOPICS><D>a</D><D>b</D></TOPICS>``: exactly one element, only ``<D>`` children.
+
+    Args:
+        c: The record's content.
+        line: Line of the ``<REUTERS`` tag.
+
+    Returns:
+        ``(topics, duplicates, end)``: the topic names in file order without repeats,
+        how many repeats were removed, and the offset where the element's content ends.
+
+    Raises:
+        DataFormatError: No or several ``<TOPICS>`` elements, other content than
+            ``<D>`` entries, or an empty or malformed entry.
+    """
+    tspans = c.elements("TOPICS", 0, len(c.text))
     if len(tspans) != 1:
-        raise DataFormatError(path, line,
-                              f"NEWID {newid}: expected one <TOPICS>...</TOPICS> element, "
+        raise DataFormatError(c.path, line,
+                              f"NEWID {c.newid}: expected one <TOPICS>...</TOPICS> element, "
                               f"found {len(tspans)}")
     t0, t1 = tspans[0]
-    inner = content[t0:t1]
+    inner = c.text[t0:t1]
     topics: List[str] = []
     dup = 0
     if inner:
         if _D_RE.sub("", inner).strip():
-            raise DataFormatError(path, line_of_local(t0),
-                                  f"NEWID {newid}: <TOPICS> may only contain <D>name</D> entries")
+            raise DataFormatError(c.path, c.line_of(t0),
+                                  f"NEWID {c.newid}: <TOPICS> may only contain <D>name</D> entries")
         for d in _D_RE.finditer(inner):
             raw = d.group(1)
-            name = _decode(raw, path, lambda _o: line_of_local(t0)).strip()
+            name = _decode(raw, c.path, lambda _o: c.line_of(t0)).strip()
             if not name or "<" in raw:
-                raise DataFormatError(path, line_of_local(t0),
-                                      f"NEWID {newid}: empty or malformed topic <D>{raw}</D>")
+                raise DataFormatError(c.path, c.line_of(t0),
+                                      f"NEWID {c.newid}: empty or malformed topic <D>{raw}</D>")
             if name in topics:
                 dup += 1
             else:
                 topics.append(name)
+    return topics, dup, t1
+
+
+def _field_text(c: _Content, tag: str, x0: int, x1: int) -> Optional[str]:
+    """Decoded content of the one ``<tag>`` element in text[x0:x1], or None if absent.
+
+    Raises:
+        DataFormatError: More than one such element.
+    """
+    spans = c.elements(tag, x0, x1)
+    if len(spans) > 1:
+        raise DataFormatError(c.path, c.line_of(spans[1][0]),
+                              f"NEWID {c.newid}: more than one <{tag}> in <TEXT>")
+    if not spans:
+        return None
+    f0, f1 = spans[0]
+    return _decode(c.text[f0:f1], c.path, lambda o: c.line_of(f0 + o))
+
+
+def _parse_record(content: str, attrs: Dict[str, str], path: str, line: int,
+                  content_line: int) -> ReutersRecord:
+    """Parse the inside of one record (between ``<REUTERS ...>`` and ``</REUTERS>``).
+
+    Args:
+        content: The record's content.
+        attrs: Attributes of its ``<REUTERS>`` tag.
+        path: File, for error messages.
+        line: Line of the ``<REUTERS`` tag.
+        content_line: Line on which ``content`` starts.
+
+    Returns:
+        The :class:`ReutersRecord`.
+
+    Raises:
+        DataFormatError: As :func:`_check_record_attrs` and :func:`_parse_topics`, or for
+            a missing or repeated ``<TEXT>`` or a repeated ``<TITLE>`` / ``<BODY>``.
+    """
+    newid = _check_record_attrs(attrs, path, line)
+    c = _Content(content, path, newid, content_line)
+    topics, dup, t1 = _parse_topics(c, line)
 
     # <TEXT ...> with at most one <TITLE> and one <BODY>
-    xspans = elements("TEXT", t1, len(content))
+    xspans = c.elements("TEXT", t1, len(content))
     if len(xspans) != 1:
         raise DataFormatError(path, line,
                               f"NEWID {newid}: expected one <TEXT>...</TEXT> element after "
                               f"<TOPICS>, found {len(xspans)}")
     x0, x1 = xspans[0]
-
-    def field_text(tag: str) -> Optional[str]:
-        spans = elements(tag, x0, x1)
-        if len(spans) > 1:
-            raise DataFormatError(path, line_of_local(spans[1][0]),
-                                  f"NEWID {newid}: more than one <{tag}> in <TEXT>")
-        if not spans:
-            return None
-        f0, f1 = spans[0]
-        return _decode(content[f0:f1], path, lambda o: line_of_local(f0 + o))
-
-    title = field_text("TITLE")
-    body = field_text("BODY")
+    title = _field_text(c, "TITLE", x0, x1)
+    body = _field_text(c, "BODY", x0, x1)
     unproc = ""
     if title is None and body is None:
-        unproc = _decode(_TAG_RE.sub(" ", content[x0:x1]), path, lambda _o: line_of_local(x0))
+        unproc = _decode(_TAG_RE.sub(" ", content[x0:x1]), path, lambda _o: c.line_of(x0))
     return ReutersRecord(newid=newid, lewissplit=attrs["LEWISSPLIT"], topics_attr=attrs["TOPICS"],
                          topics=topics, duplicate_topics=dup, title=title or "", body=body or "",
                          unproc_text=unproc, path=path, line=line, attrs=attrs)
@@ -367,6 +438,96 @@ def iter_reuters_records(path: "str | os.PathLike[str]") -> Iterator[ReutersReco
                                           "record (truncated or failed download?)")
 
 
+def _reuters_paths(folder: str, files: Optional[Sequence[str]]) -> List[str]:
+    """The paths of the files to read (default: all of :data:`REUTERS_FILES`).
+
+    Raises:
+        FileNotFoundError: If a file is missing (naming up to five of them).
+    """
+    names = list(REUTERS_FILES if files is None else files)
+    paths = [os.path.join(folder, n) for n in names]
+    missing = [n for n, p in zip(names, paths) if not os.path.isfile(p)]
+    if missing:
+        raise FileNotFoundError(
+            f"Reuters-21578: {len(missing)} of {len(names)} files missing in {folder}: "
+            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    return paths
+
+
+def _count(skipped: Dict[str, int], reason: str, n: int = 1) -> None:
+    """Add ``n`` to ``skipped[reason]``, leaving the key out while it would be 0."""
+    if n:
+        skipped[reason] = skipped.get(reason, 0) + n
+
+
+def _modapte_candidates(paths: Sequence[str],
+                        skipped: Dict[str, int]) -> Tuple[List[ReutersRecord], int]:
+    """Read all records and keep the ``TOPICS="YES"`` train/test ones with a topic.
+
+    Args:
+        paths: The SGML files.
+        skipped: Counts to update: the records left out (``lewissplit_not_used``,
+            ``topics_attr_not_yes``, ``no_topics``) and ``duplicate_topic_entries``.
+
+    Returns:
+        ``(candidates, n_records)``: the records kept, in file order, and the number
+        of records read.
+
+    Raises:
+        DataFormatError: As :func:`iter_reuters_records`, or a ``NEWID`` used twice.
+    """
+    seen: Dict[str, Tuple[str, int]] = {}
+    candidates: List[ReutersRecord] = []
+    for p in paths:
+        for rec in iter_reuters_records(p):
+            if rec.newid in seen:
+                fp, fl = seen[rec.newid]
+                raise DataFormatError(p, rec.line, f"NEWID {rec.newid} already used at {fp}, line {fl}")
+            seen[rec.newid] = (p, rec.line)
+            _count(skipped, "duplicate_topic_entries", rec.duplicate_topics)
+            if rec.lewissplit not in ("TRAIN", "TEST"):
+                _count(skipped, "lewissplit_not_used")
+            elif rec.topics_attr != "YES":
+                _count(skipped, "topics_attr_not_yes")
+            elif not rec.topics:
+                _count(skipped, "no_topics")
+            else:
+                candidates.append(rec)
+    return candidates, len(seen)
+
+
+def _modapte_splits(candidates: Sequence[ReutersRecord], lowercase: bool,
+                    skipped: Dict[str, int]) -> Tuple[List[str], Dict[str, Tuple[list, list, list]]]:
+    """Apply the 90-topic rule to the candidates and tokenise the documents kept.
+
+    Args:
+        candidates: From :func:`_modapte_candidates`.
+        lowercase: Lower-case the text before tokenising.
+        skipped: Counts to update: ``no_modapte_topic`` and ``non_modapte_topic_labels``.
+
+    Returns:
+        ``(label_names, out)``: the topics found in both a train and a test candidate,
+        sorted, and ``{'train' | 'test': (inputs, labels, ids)}``.
+    """
+    in_train = {t for r in candidates if r.lewissplit == "TRAIN" for t in r.topics}
+    in_test = {t for r in candidates if r.lewissplit == "TEST" for t in r.topics}
+    label_names = sorted(in_train & in_test)
+    index = {t: i for i, t in enumerate(label_names)}
+
+    out: Dict[str, Tuple[list, list, list]] = {s: ([], [], []) for s in ("train", "test")}
+    for rec in candidates:
+        labs = sorted(index[t] for t in rec.topics if t in index)
+        if not labs:
+            _count(skipped, "no_modapte_topic")
+            continue
+        _count(skipped, "non_modapte_topic_labels", len(rec.topics) - len(labs))
+        inputs, labels, ids = out["train" if rec.lewissplit == "TRAIN" else "test"]
+        inputs.append(tokenize(rec.text, lowercase))
+        labels.append(labs)
+        ids.append(rec.newid)
+    return label_names, out
+
+
 def read_reuters(folder: "str | os.PathLike[str]", lowercase: bool = True, *,
                  files: Optional[Sequence[str]] = None) -> RawDataset:
     """Read Reuters-21578 and return its ModApte split (90 topics).
@@ -422,58 +583,13 @@ def read_reuters(folder: "str | os.PathLike[str]", lowercase: bool = True, *,
             counts), e.g. a ``files`` subset without both train and test records.
     """
     folder = os.fspath(folder)
-    names = list(REUTERS_FILES if files is None else files)
-    paths = [os.path.join(folder, n) for n in names]
-    missing = [n for n, p in zip(names, paths) if not os.path.isfile(p)]
-    if missing:
-        raise FileNotFoundError(
-            f"Reuters-21578: {len(missing)} of {len(names)} files missing in {folder}: "
-            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
-
+    paths = _reuters_paths(folder, files)
     skipped: Dict[str, int] = {}
-
-    def skip(reason: str, n: int = 1) -> None:
-        if n:
-            skipped[reason] = skipped.get(reason, 0) + n
-
-    seen: Dict[str, Tuple[str, int]] = {}
-    candidates: List[ReutersRecord] = []
-    for p in paths:
-        for rec in iter_reuters_records(p):
-            if rec.newid in seen:
-                fp, fl = seen[rec.newid]
-                raise DataFormatError(p, rec.line, f"NEWID {rec.newid} already used at {fp}, line {fl}")
-            seen[rec.newid] = (p, rec.line)
-            skip("duplicate_topic_entries", rec.duplicate_topics)
-            if rec.lewissplit not in ("TRAIN", "TEST"):
-                skip("lewissplit_not_used")
-            elif rec.topics_attr != "YES":
-                skip("topics_attr_not_yes")
-            elif not rec.topics:
-                skip("no_topics")
-            else:
-                candidates.append(rec)
-
-    in_train = {t for r in candidates if r.lewissplit == "TRAIN" for t in r.topics}
-    in_test = {t for r in candidates if r.lewissplit == "TEST" for t in r.topics}
-    label_names = sorted(in_train & in_test)
-    index = {t: i for i, t in enumerate(label_names)}
-
-    out = {s: ([], [], []) for s in ("train", "test")}
-    for rec in candidates:
-        labs = sorted(index[t] for t in rec.topics if t in index)
-        if not labs:
-            skip("no_modapte_topic")
-            continue
-        skip("non_modapte_topic_labels", len(rec.topics) - len(labs))
-        inputs, labels, ids = out["train" if rec.lewissplit == "TRAIN" else "test"]
-        inputs.append(tokenize(rec.text, lowercase))
-        labels.append(labs)
-        ids.append(rec.newid)
-
+    candidates, n_records = _modapte_candidates(paths, skipped)
+    label_names, out = _modapte_splits(candidates, lowercase, skipped)
     if not out["train"][0] and not out["test"][0]:
         raise DataFormatError(folder, None, f"no ModApte document in {len(paths)} file(s) "
-                                            f"({len(seen)} records; skipped: {skipped}): expected "
+                                            f"({n_records} records; skipped: {skipped}): expected "
                                             "TOPICS=\"YES\" records of both LEWISSPLIT=\"TRAIN\" and "
                                             "\"TEST\" sharing at least one topic")
     splits = {s: RawSplit("text", inputs, labels, ids) for s, (inputs, labels, ids) in out.items()}
