@@ -92,7 +92,9 @@ def run_linear(Xtr, Ytr, Xv, Yv, Xt, Yt, dense: bool, log) -> dict:
             warnings.filterwarnings("ignore", message="Label .* is present in all training")
             warnings.filterwarnings("ignore", message="Label not .* present in all training")
             warnings.filterwarnings("ignore", category=ConvergenceWarning)
-            clf.fit(Xtr_, Ytr)
+            # int64: scikit-learn 1.9 derives the label ids of a uint8 indicator matrix in
+            # uint8, which wraps past 255 labels and silently permutes the columns
+            clf.fit(Xtr_, Ytr.astype(np.int64))
         Sv, St = clf.predict_proba(Xv_), clf.predict_proba(Xt_)
         rep = headline_report(Yv, Sv, Yt, St, at_least_one=True)
         log(f"    linear C={C}: valid ebF1 {rep['ebF1']['valid']:.4f}, test {rep['ebF1']['test']:.4f}")

@@ -259,7 +259,6 @@ def test_linear_baseline_chooses_c_on_validation_not_test(monkeypatch):
         def predict_proba(self, X):
             return np.zeros((len(X), 2))
 
-    import sklearn.linear_model
     import sklearn.multiclass
     monkeypatch.setattr(sklearn.linear_model, "LogisticRegression", FakeLR)
     monkeypatch.setattr(sklearn.multiclass, "OneVsRestClassifier", FakeOvR)
@@ -268,3 +267,28 @@ def test_linear_baseline_chooses_c_on_validation_not_test(monkeypatch):
     best = baselines.run_linear(X, Y, X, Y, X, Y, dense=True, log=lambda s: None)
     assert seen == list(baselines.C_GRID)  # every C of the grid was tried
     assert best["C"] == valid_best and best["report"]["ebF1"]["test"] == 0.2
+
+
+def test_linear_baseline_keeps_label_columns_past_255_labels():
+    """A uint8 indicator matrix with more than 255 labels: each probability column must
+    belong to its own label (at tiny C it is that label's training frequency)."""
+    rng = np.random.default_rng(0)
+    L = 300
+    Y = (rng.random((600, L)) < rng.uniform(0.02, 0.4, L)).astype(np.uint8)
+    Y[0] = 1  # no label without a positive
+    X = rng.normal(size=(600, 3))
+    seen = {}
+
+    real = baselines.headline_report
+
+    def capture(Yv, Sv, Yt, St, at_least_one=False):
+        seen["S"] = Sv
+        return real(Yv, Sv, Yt, St, at_least_one=at_least_one)
+
+    baselines.C_GRID, old = (1e-4,), baselines.C_GRID
+    baselines.headline_report, old_report = capture, baselines.headline_report
+    try:
+        baselines.run_linear(X, Y, X, Y, X, Y, dense=True, log=lambda s: None)
+    finally:
+        baselines.C_GRID, baselines.headline_report = old, old_report
+    np.testing.assert_allclose(seen["S"].mean(0), Y.mean(0), atol=0.01)
