@@ -2,6 +2,8 @@
 written here, and the model it gives predicts from raw inputs of that format."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lamp_pyg.training.predict import Predictor
@@ -44,3 +46,31 @@ def test_each_format_trains_from_a_config_and_predicts(tmp_path, data):
     assert pred.label_names[int(P[0].argmax())] == "science"
     known, total = pred.known([line])[0]
     assert known == total == 4
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name, stats", [
+    ("birds", (645, 260, 19, 1.014, 133)),
+    ("corel5k", (5000, 499, 374, 3.522, 3175)),
+])
+def test_shipped_own_data_configs_train_on_the_publishers_files(name, stats, data_root, tmp_path,
+                                                                monkeypatch):
+    """configs/birds.yaml and configs/corel5k.yaml read MULAN's files through data.format
+    (no registered name): MULAN's statistics, and one epoch of training end to end."""
+    from lamp_pyg.training.config import load_config
+    from lamp_pyg.training.loop import train
+    from tests.conftest import REPO
+    monkeypatch.setenv("LAMP_PYG_DATA", str(data_root))
+    monkeypatch.delenv("LAMP_PYG_CACHE", raising=False)
+    cfg = load_config(REPO / "configs" / f"{name}.yaml",
+                      [f"data.cache={tmp_path / 'cache'}", "train.epochs=1", "model.d_model=16",
+                       "model.d_ff=16", "train.progress=false", "eval.plots=false",
+                       "train.num_threads=1"])
+    assert cfg.data.format == "arff" and cfg.data.name == name
+    lines = []
+    report = train(cfg, tmp_path / "run", log=lambda *a: lines.append(" ".join(map(str, a))))
+    raw = json.loads(next((tmp_path / "cache" / name).glob("*/*/meta.json")).read_text())["raw_stats"]
+    assert (raw["instances"], raw["attributes"], raw["labels"], round(raw["cardinality"], 3),
+            raw["distinct_labelsets"]) == stats
+    assert report["epochs"] == 1 and 0.0 <= report["headline"]["ebF1"]["test"] <= 1.0
+    assert any(f"data {name}: arff: train" in l for l in lines)
