@@ -536,6 +536,26 @@ def measure(arms: Arms, batches, warmup: int, log) -> dict:
     return res
 
 
+def count_flops(arms: Arms, batches, warmup: int) -> dict:
+    """FLOPs of one training step's forward + backward per arm (``FlopCounterMode``: matrix
+    products and attention kernels; elementwise work, LayerNorm and Adam are not counted), as
+    the mean over the timed batches. Gradients are cleared afterwards; no weight changes."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    out = {}
+    for a in arms.names:
+        m, flops = arms.models[a], []
+        for item in batches[warmup:]:
+            with FlopCounterMode(display=False) as fc:
+                z = arms.logits(a, item)
+                z = z if a == "released" else z.logits
+                torch.nn.functional.binary_cross_entropy_with_logits(z.float(), item[2]).backward()
+            flops.append(fc.get_total_flops())
+            m.zero_grad(set_to_none=True)
+        out[a] = sum(flops) / len(flops)
+    return out
+
+
 def matmul_gflops(reps: int = 10) -> dict:
     """2048 x 2048 matmul GFLOP/s in fp32 and bf16 at the current thread count."""
     import torch
@@ -670,6 +690,8 @@ def main(argv=None) -> int:
     report["check"] = correctness(arms, batches[0])
     log("correctness: " + json.dumps(report["check"]))
     report["results"] = measure(arms, batches, a.warmup, log)
+    log("FLOP count ...")
+    report["flops_per_step"] = count_flops(arms, batches, a.warmup)
     del arms
     if not a.no_memory:
         report["memory"] = {}
@@ -696,6 +718,26 @@ def main(argv=None) -> int:
 # ---------------------------------------------------------------------- report
 def _mb(b) -> str:
     return f"{b / 2 ** 20:,.0f} MB"
+
+
+def flops_lines(r) -> List[str]:
+    """The FLOP table: work per step, the rate reached, and the time the 2048x2048 matmul
+    rate would need for that work (a floor: no code runs its products faster than that)."""
+    fl, res = r.get("flops_per_step"), r["results"]
+    if not fl:
+        return []
+    lines = ["| arm | GFLOP per training step | reached GFLOP/s | floor s/step at the 2048x2048 "
+             "rate | floor vs released |", "|---|---|---|---|---|"]
+    t_rel = median(res["train"]["released"])
+    for a in r["arms"]:
+        rate = r["matmul_gflops"]["bfloat16" if PRECISION.get(a) == "bf16" else "float32"]
+        floor = fl[a] / 1e9 / rate
+        lines.append(f"| {a} | {fl[a] / 1e9:.1f} | {fl[a] / 1e9 / median(res['train'][a]):.0f} | "
+                     f"{floor:.3f} | {t_rel / floor:.2f}x |")
+    return ["", "Work per training step (forward + backward, `torch.utils.flop_counter."
+            "FlopCounterMode`: matrix products and attention kernels only; mean over the timed "
+            "batches) and the fastest a step could be at this machine's 2048x2048 matmul rate:",
+            "", *lines, ""]
 
 
 def render(r) -> str:
@@ -776,6 +818,7 @@ def render(r) -> str:
         "for an autograd graph it never uses; the eval column times every arm under "
         "`no_grad`, which is a lower bound for the released code.",
         "",
+        *flops_lines(r),
         "CPU seconds per training step (median, both threads): " + ", ".join(
             f"{a} {median(res['train_cpu'][a]):.3f}" for a in r["arms"]) + "; per eval batch: "
         + ", ".join(f"{a} {median(res['eval_cpu'][a]):.3f}" for a in r["arms"]) + ".",

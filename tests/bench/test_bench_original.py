@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench.bench_original import (ShimError, load_released, released_name,
+from bench.bench_original import (ShimError, flops_lines, load_released, released_name,
                                   released_prior_adjacency, shim_decoders_source)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -156,6 +156,25 @@ def test_quick_run_against_the_released_code(tmp_path, data_root):
         assert f"| {arm} |" in text
         assert "error" not in r["memory"][arm], r["memory"][arm]
     assert r["setup"]["prior_mask_equals_lamp_pyg_graph"]
+    fl = r["flops_per_step"]
+    assert all(fl[a] > 1e9 for a in r["arms"]), fl
+    if "lamp-pyg bf16" in fl:  # the same model: autocast changes the dtype, not the work
+        assert fl["lamp-pyg bf16"] == fl["lamp-pyg fp32"]
+    assert "| arm | GFLOP per training step |" in text
     # same weights, dropout off: the released code and lamp-pyg compute the same logits
     assert r["check"]["max_abs_logit_diff[lamp-pyg fp32]"] < 1e-4
     assert sorted(p.relative_to(original) for p in original.rglob("*")) == before
+
+
+def test_flops_lines_divide_work_by_the_matmul_rate():
+    r = {"flops_per_step": {"released": 60e9, "lamp-pyg fp32": 40e9, "lamp-pyg bf16": 40e9},
+         "matmul_gflops": {"float32": 200.0, "bfloat16": 800.0},
+         "arms": ["released", "lamp-pyg fp32", "lamp-pyg bf16"],
+         "results": {"train": {"released": [1.0, 1.2, 1.1], "lamp-pyg fp32": [0.8],
+                               "lamp-pyg bf16": [0.4]}}}
+    rows = [l for l in flops_lines(r) if l.startswith("| lamp") or l.startswith("| released")]
+    # work / rate = floor; released median 1.1 s / floor = the most any arm could gain
+    assert rows == ["| released | 60.0 | 55 | 0.300 | 3.67x |",
+                    "| lamp-pyg fp32 | 40.0 | 50 | 0.200 | 5.50x |",
+                    "| lamp-pyg bf16 | 40.0 | 100 | 0.050 | 22.00x |"]
+    assert flops_lines(dict(r, flops_per_step=None)) == []
