@@ -93,7 +93,8 @@ def train_steps(name: str, data_root: str, rounds: int, warmup: int, arms=ARMS) 
     import torch
     from torch_geometric.loader import DataLoader
 
-    from lamp_pyg.training.loop import bucketed_order, make_optimizer, token_counts
+    from lamp_pyg.training.batches import bucketed_order
+    from lamp_pyg.training.setup import make_optimizer
     cfg, ds, graph, model = load_run(name, data_root)
     ref = reference_for(model, graph)
     B = cfg.train.batch_size
@@ -102,7 +103,7 @@ def train_steps(name: str, data_root: str, rounds: int, warmup: int, arms=ARMS) 
     g = torch.Generator().manual_seed(1)
     order = torch.randperm(n, generator=g).tolist()
     plain = [order[i * B:(i + 1) * B] for i in range(warmup + rounds)]
-    lengths = token_counts(train)
+    lengths = train.input_sizes()
     bucketed = bucketed_order(lengths, B, seed=1, epoch=0)
     buck = [bucketed[i * B:(i + 1) * B] for i in range(warmup + rounds)]
 

@@ -8,9 +8,13 @@ files; or, with :meth:`LaMPDataset.from_arrays`, arrays in memory), applies LaMP
 path of every file read (:meth:`~lamp_pyg.io.sources.SourceSpec.fingerprint`), so any
 change to the data rebuilds; the seeded validation split lives beside it in
 ``cache_root/<name>/<source key>/splits/`` and is reused by every run on that data.
+Processes that open the same source at once (seeds launched side by side, an ensemble,
+torchrun ranks) take turns on an exclusive ``flock`` on ``<source key>/lock``: one builds,
+the others wait and then reuse what it wrote.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -22,6 +26,11 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from torch_geometric.data import InMemoryDataset
+
+try:  # POSIX; elsewhere concurrent builds of one cache are not serialised
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 from lamp_pyg.data.prepare import Prepared, PrepareOptions, prepare
 from lamp_pyg.data.sample import make_sample
@@ -83,8 +92,10 @@ class LaMPDataset(InMemoryDataset):
             {"v": CACHE_VERSION, "options": asdict(self.options)},
             sort_keys=True).encode()).hexdigest()[:12]
         self.cache_status = "reused"
-        super().__init__(root, transform, pre_transform, pre_filter, force_reload=force_reload,
-                         log=log)
+        with _cache_lock(os.path.join(os.path.expanduser(root), self.name,
+                                      self.fingerprint["key"])):
+            super().__init__(root, transform, pre_transform, pre_filter,
+                             force_reload=force_reload, log=log)
         self.load(self.processed_paths[SPLITS.index(split)])
         with open(self.processed_paths[3]) as f:
             self.meta = json.load(f)
@@ -198,6 +209,20 @@ class LaMPDataset(InMemoryDataset):
 
     def __repr__(self) -> str:
         return f"LaMPDataset({self.name}, split={self.split}, {len(self)} samples)"
+
+
+@contextlib.contextmanager
+def _cache_lock(folder: str):
+    """An exclusive, blocking ``flock`` on ``folder/lock`` (released by the OS when the
+    process ends in any way, so a killed build leaves no stale lock)."""
+    os.makedirs(folder, exist_ok=True)
+    fd = os.open(os.path.join(folder, "lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
 
 
 def _write_json(obj: dict, path: str) -> None:

@@ -191,3 +191,34 @@ def test_sider_prepared(tmp_path, data_root):
                              options=PrepareOptions(split_seed=1)) for s in ("train", "valid", "test")}
     assert splits["train"].num_labels == 27
     assert sum(len(d) for d in splits.values()) == 1427 - sum(splits["train"].meta["skipped"].values())
+
+
+def test_concurrent_opens_build_the_cache_once(tmp_path):
+    """Two openers of one empty cache at once (seeds launched side by side): the second
+    waits on the cache lock and reuses what the first built, instead of building again
+    (or reading half-written files)."""
+    import threading
+    calls, started = [], threading.Event()
+
+    def slow(d):  # keeps the first build busy while the second opener arrives
+        started.set()
+        calls.append(1)
+        time.sleep(0.05)
+        return d
+
+    out = {}
+
+    def open_(key):
+        out[key] = toy(tmp_path, pre_transform=slow)
+
+    first = threading.Thread(target=open_, args=("first",))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=open_, args=("second",))
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert out["first"].cache_status.startswith("built")
+    assert out["second"].cache_status == "reused"
+    assert len(calls) == 5 + 2 + 2  # every sample of train, valid, test pre-transformed once
+    assert len(out["second"]) == 5
