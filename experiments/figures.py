@@ -172,6 +172,9 @@ def _time_curve(run: Path, test_time: bool = True):
     for h in hist:
         t += h["train_seconds"] + h["eval_seconds"] - (0.0 if test_time else h["test_seconds"])
         rec = h["record"]
+        if rec["test"] is None:
+            raise ValueError(f"{run}: test was not scored per epoch (eval.test_every_epoch: "
+                             "false), so it has no test curve")
         grid = np.asarray(rec["valid"]["threshold"])
         i = int(np.nanargmax(rec["valid"]["ebF1"]))
         ys.append((t / 60, rec["test"]["ebF1"][i], rec["valid"]["ebF1"][i], float(grid[i])))

@@ -107,7 +107,8 @@ def summarize(runs: List[Path]) -> Tuple[str, List[Path]]:
         seeds = sorted(f"{r['cfg']['train.seed']}" + (f"/split{r['cfg']['data.split_seed']}"
                                                       if key[0] == "sider" else "") for r in rs)
         hl = {m: [r["res"]["headline"][m]["test"] for r in rs] for m in METRICS}
-        pp = [r["res"]["paper_protocol"]["ebF1"]["test"] for r in rs]
+        pp = [r["res"]["paper_protocol"]["ebF1"]["test"] for r in rs
+              if r["res"].get("paper_protocol")]  # none without per-epoch test scores
         epochs = ", ".join(f"{r['res']['best_epoch']}/{r['res']['epochs']}" for r in rs)
         sec = [r["res"]["seconds_per_epoch"] for r in rs]
         sps = [r["res"]["samples_per_second"] for r in rs]

@@ -190,7 +190,8 @@ def epoch_record(
     Args:
         epoch: epoch number.
         Yv, Sv: validation truth and scores ``[Nv, L]``.
-        Yt, St: test truth and scores ``[Nt, L]``.
+        Yt, St: test truth and scores ``[Nt, L]`` (``None``: not scored this epoch;
+            the record's ``test`` is then ``None`` and :func:`paper_protocol` refuses it).
         grid: threshold grid.
         ks: the k of P@k.
 
@@ -206,7 +207,8 @@ def epoch_record(
         out.update(ranking_metrics(Y, S, ks))
         return out
 
-    return {"epoch": int(epoch), "valid": table(Yv, Sv), "test": table(Yt, St)}
+    return {"epoch": int(epoch), "valid": table(Yv, Sv),
+            "test": table(Yt, St) if St is not None else None}
 
 
 def _as_record(item) -> Mapping[str, Any]:
@@ -242,6 +244,10 @@ def paper_protocol(epochs: Iterable) -> Dict[str, Dict[str, Any]]:
     records = [_as_record(item) for item in epochs]
     if not records:
         raise ValueError("paper_protocol needs at least one epoch")
+    unscored = [int(r["epoch"]) for r in records if r["test"] is None]
+    if unscored:
+        raise ValueError(f"paper_protocol needs test scores of every epoch; epochs {unscored} "
+                         "have none (trained with eval.test_every_epoch: false)")
     records.sort(key=lambda r: int(r["epoch"]))
     epoch_ids = [int(r["epoch"]) for r in records]
     if len(set(epoch_ids)) != len(epoch_ids):

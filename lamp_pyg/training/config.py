@@ -142,6 +142,7 @@ class EvalConfig:
     per_label_thresholds: bool = False  # also tune one threshold per label on validation
     at_least_one: bool = False  # also report "predict the top label when none clears the threshold"
     plots: bool = True
+    test_every_epoch: bool = True  # the paper protocol and test curves; false: test scored once, at the end
 
 
 @dataclass

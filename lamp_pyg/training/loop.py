@@ -281,8 +281,9 @@ class Run:
 
     # ------------------------------------------------------------------ score, save
     def end_epoch(self) -> None:
-        """Scores valid and test (the paper protocol needs both per epoch), logs the epoch,
-        and writes best.pt (when validation improved) and last.pt."""
+        """Scores valid and test (the paper protocol needs both per epoch; test is skipped
+        with ``eval.test_every_epoch: false``), logs the epoch, and writes best.pt (when
+        validation improved) and last.pt."""
         t, s = self.t, self.state
         loss_sum, seen = distributed.sum_over_ranks([s.loss_sum, s.seen], self.world)
         s.loss_sum, s.seen = loss_sum, int(seen)
@@ -291,8 +292,9 @@ class Run:
             Sv, Yv = predict_scores(self.model, self.ds["valid"], self.device, t.precision,
                                     t.eval_batch_size, self.world)
             tv = time.perf_counter()
-            St, Yt = predict_scores(self.model, self.ds["test"], self.device, t.precision,
-                                    t.eval_batch_size, self.world)
+            St, Yt = (predict_scores(self.model, self.ds["test"], self.device, t.precision,
+                                     t.eval_batch_size, self.world)
+                      if self.cfg.eval.test_every_epoch else (None, None))
             test_time = time.perf_counter() - tv
         record = epoch_record(s.epoch + 1, Yv, Sv, Yt, St)
         thr, val, _ = tune_global(Yv, Sv, t.select_metric) if t.select_metric != "mAP" else (
@@ -346,7 +348,9 @@ def final_report(cfg: Config, run_dir: Path, ds, device, log=print,
     headline = headline_report(Yv, Sv, Yt, St, per_label=cfg.eval.per_label_thresholds,
                                at_least_one=cfg.eval.at_least_one)
     history = load_checkpoint(run_dir / "last.pt")["train_state"]["history"]
-    paper = paper_protocol([h["record"] for h in history])
+    records = [h["record"] for h in history]
+    paper = (paper_protocol(records) if all(r["test"] is not None for r in records)
+             else None)  # eval.test_every_epoch: false
     # store the tuned thresholds with the checkpoint they belong to
     ck["thresholds"] = {m: r["threshold"] for m, r in headline.items()
                         if isinstance(r, dict) and r.get("threshold") is not None}
@@ -363,8 +367,9 @@ def final_report(cfg: Config, run_dir: Path, ds, device, log=print,
     text = (format_table(headline, title=f"Headline protocol: best epoch "
                          f"{report['best_epoch']} on valid {t.select_metric}, thresholds "
                          f"tuned on valid, applied to test")
-            + "\n\n" + format_table(paper, title="Paper protocol (LaMP): best (epoch, "
-                                    "threshold) per metric on valid, test reported there"))
+            + ("\n\n" + format_table(paper, title="Paper protocol (LaMP): best (epoch, "
+                                      "threshold) per metric on valid, test reported there")
+               if paper is not None else ""))
     if world.main:
         save_checkpoint(ck, run_dir / "best.pt")
         (run_dir / "results.json").write_text(json.dumps(report, indent=2, default=_json_default))

@@ -20,7 +20,10 @@ def plot_run(history: List[Dict[str, Any]], Yv: np.ndarray, Sv: np.ndarray, run_
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     a1.plot(epochs, [h["train_loss"] for h in history], marker="o")
     a1.set(xlabel="epoch", ylabel="train loss (BCE)", title="training loss")
-    for split, style in (("valid", "-"), ("test", "--")):
+    splits = (("valid", "-"), ("test", "--"))
+    if any(h["record"]["test"] is None for h in history):  # eval.test_every_epoch: false
+        splits = splits[:1]
+    for split, style in splits:
         for m in ("ebF1", "miF1", "maF1"):
             best = [float(np.nanmax(h["record"][split][m])) for h in history]
             a2.plot(epochs, best, style, label=f"{split} {m} (best threshold)")

@@ -186,6 +186,10 @@ def test_paper_protocol_rejects_inconsistent_records():
         paper_protocol(bad)
     with pytest.raises(ValueError):
         paper_protocol([])
+    bad = hand_records()
+    bad[1]["test"] = None  # epoch 1, trained with eval.test_every_epoch: false
+    with pytest.raises(ValueError, match=r"epochs \[1\] have none"):
+        paper_protocol(bad)
 
 
 # --------------------------------------------------------------------------- table

@@ -125,6 +125,24 @@ def test_per_label_thresholds_are_reported(tmp_path, dense_cfg):
     assert not (tmp_path / "run" / "learning_curves.png").exists()  # eval.plots: false
 
 
+def test_test_scored_once_gives_the_same_headline_and_no_paper_protocol(tmp_path, dense_cfg,
+                                                                         dense_run):
+    """eval.test_every_epoch: false skips test scoring during training (for large data);
+    training and the headline (scored at the end from best.pt) are unchanged."""
+    run(dense_cfg(eval={"test_every_epoch": False}), tmp_path, "once")
+    once, ref = read_results(tmp_path / "once"), read_results(dense_run["run_dir"])
+    assert ref["paper_protocol"] is not None and once["paper_protocol"] is None
+    assert_close_nested(once["headline"], ref["headline"], 0.0, "headline")
+    m_once, m_ref = read_metrics(tmp_path / "once"), read_metrics(dense_run["run_dir"])
+    assert [m["train_loss"] for m in m_once] == [m["train_loss"] for m in m_ref]
+    raw = [json.loads(line) for line in (tmp_path / "once" / "metrics.jsonl").open()]
+    assert all(m["test_seconds"] < 0.01 for m in raw)
+    hist = load_checkpoint(tmp_path / "once" / "last.pt")["train_state"]["history"]
+    assert all(h["record"]["test"] is None and h["record"]["valid"] for h in hist)
+    assert (tmp_path / "once" / "learning_curves.png").read_bytes()[:8] == PNG_MAGIC
+    assert "Paper protocol" not in (tmp_path / "once" / "results.txt").read_text()
+
+
 def test_builtin_synthetic_dataset_needs_no_files(tmp_path, monkeypatch):
     """data.name 'synthetic' with no path or root; the registry entry is shrunk (same
     generator, fewer rows) so that this stays fast."""
