@@ -233,6 +233,15 @@ def proc_status() -> Dict[str, int]:
     return out
 
 
+def write_report(out, text: str, report: dict) -> None:
+    """The markdown report at ``out`` and its ``.json`` twin (folders created)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    out.with_suffix(".json").write_text(json.dumps(report, indent=1))
+    print(f"wrote {out} and {out.with_suffix('.json')}", file=sys.stderr)
+
+
 def loadavg() -> float:
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
@@ -460,10 +469,7 @@ def main(argv=None):
     report["elapsed_s"] = round(time.time() - started, 1)
     md = render(report)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(md)
-        args.out.with_suffix(".json").write_text(json.dumps(report, indent=1))
-        log(f"wrote {args.out} and {args.out.with_suffix('.json')}")
+        write_report(args.out, md, report)
     print(md)
 
 

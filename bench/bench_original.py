@@ -78,7 +78,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.bench_core import loadavg, machine_info, proc_status  # noqa: E402
+from bench.bench_core import loadavg, machine_info, proc_status, write_report  # noqa: E402
 
 RELEASED_COMMIT = "c4152b9370c59dec825b98f857756d80679a5230"
 # git blob ids of the files the benchmark runs, at RELEASED_COMMIT (`git rev-parse c4152b9:F`)
@@ -708,10 +708,7 @@ def main(argv=None) -> int:
     text = render(report)
     print(text)
     if a.out:
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(text)
-        a.out.with_suffix(".json").write_text(json.dumps(report, indent=1))
-        log(f"wrote {a.out} and {a.out.with_suffix('.json')}")
+        write_report(a.out, text, report)
     return 0
 
 

@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.bench_core import loadavg, machine_info, proc_status  # noqa: E402
+from bench.bench_core import loadavg, machine_info, proc_status, write_report  # noqa: E402
 
 # Measured with the released QData/LaMP code on a machine of this kind, paper settings,
 # 2 threads (lamp-reference.md section 3 and issue 5): seconds per training batch and per
@@ -260,8 +260,7 @@ def main(argv=None) -> int:
     text = render(report)
     print(text)
     if a.out:
-        Path(a.out).write_text(text)
-        Path(a.out).with_suffix(".json").write_text(json.dumps(report, indent=1))
+        write_report(a.out, text, report)
     return 0
 
 

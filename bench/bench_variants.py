@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.bench_core import loadavg, machine_info  # noqa: E402
+from bench.bench_core import loadavg, machine_info, write_report  # noqa: E402
 
 
 def build_variants(config: str, common: List[str], variants: List[List[str]]):
@@ -141,8 +141,7 @@ def main(argv=None) -> int:
     text = render(r)
     print(text)
     if a.out:
-        Path(a.out).write_text(text)
-        Path(a.out).with_suffix(".json").write_text(json.dumps(r, indent=1))
+        write_report(a.out, text, r)
     return 0
 
 
