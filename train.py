@@ -34,9 +34,10 @@ def main(argv=None) -> int:
                         "values, or 'idx:val idx:val' pairs); repeatable; '-' reads stdin lines")
     p.add_argument("--top", type=_positive, default=10,
                    help="with --predict: show at most this many labels (>= 1)")
-    p.add_argument("--at-least-one", action="store_true",
-                   help="with --predict: give the most likely label when none clears the threshold "
-                        "(needs a run trained with eval.at_least_one=true)")
+    p.add_argument("--at-least-one", action=argparse.BooleanOptionalAction, default=None,
+                   help="with --predict: give (or never give) the most likely label when none "
+                        "clears the threshold; default: what the run chose on validation "
+                        "(runs trained with eval.at_least_one=true; else never)")
     args = p.parse_args(argv)
 
     # imports after argparse so --help is instant

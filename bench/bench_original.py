@@ -100,9 +100,11 @@ RELEASED_ARGV = ["-dataset", "bibtext", "-batch_size", "32", "-d_model", "512",
                  "-n_head", "4", "-epoch", "50", "-dropout", "0.2", "-dec_dropout", "0.2",
                  "-lr", "0.0002", "-encoder", "graph", "-decoder", "graph",
                  "-label_mask", "prior", "-no_cuda", "-overwrite"]
-ARMS = ("released", "lamp-pyg fp32", "lamp-pyg bf16")
-PRECISION = {"lamp-pyg fp32": "fp32", "lamp-pyg bf16": "bf16"}
-CHILD_ARM = {"released": "released", "fp32": "lamp-pyg fp32", "bf16": "lamp-pyg bf16"}
+ARMS = ("released", "lamp-pyg fp32", "lamp-pyg bf16", "lamp-pyg bf16 compiled")
+PRECISION = {"lamp-pyg fp32": "fp32", "lamp-pyg bf16": "bf16", "lamp-pyg bf16 compiled": "bf16"}
+CHILD_ARM = {"released": "released", "fp32": "lamp-pyg fp32", "bf16": "lamp-pyg bf16",
+             "bf16-compiled": "lamp-pyg bf16 compiled"}
+COMPILED = ("lamp-pyg bf16 compiled",)  # train.compile: torch.compile(model, dynamic=True)
 BATCH = 32
 
 
@@ -407,7 +409,7 @@ class Arms:
         from lamp_pyg.models import LaMP
         from lamp_pyg.training.setup import make_optimizer, model_config
         self.names = list(names)
-        self.models, self.opts, self.info = {}, {}, {}
+        self.models, self.fwd, self.opts, self.info = {}, {}, {}, {}
         train = ds["train"]
         mc = model_config(cfg, train)
         lamp = None
@@ -419,6 +421,7 @@ class Arms:
                 continue
             m = lamp if a == "lamp-pyg fp32" or "lamp-pyg fp32" not in self.names else copy.deepcopy(lamp)
             self.models[a] = m
+            self.fwd[a] = torch.compile(m, dynamic=True) if a in COMPILED else m
             self.opts[a] = make_optimizer(m, cfg.train, torch.device("cpu"))
         if "released" in self.names:
             opt = released_options(rel, mc.num_labels, mc.vocab_size, mc.max_positions)
@@ -447,16 +450,16 @@ class Arms:
         for m in self.models.values():
             m.eval()
 
-    def logits(self, arm: str, item):
-        """Forward pass (the caller picks grad / no-grad and train / eval mode)."""
+    def logits(self, arm: str, item, eager: bool = False):
+        """Forward pass (the caller picks grad / no-grad and train / eval mode); ``eager``:
+        the plain module of a compiled arm (FLOP counting)."""
         import torch
         from lamp_pyg.training.setup import autocast
         batch, src, _ = item
-        m = self.models[arm]
         if arm == "released":
-            return m(src, None, None, None)[0]
+            return self.models[arm](src, None, None, None)[0]
         with autocast(PRECISION[arm], torch.device("cpu")):
-            return m(batch)
+            return (self.models if eager else self.fwd)[arm](batch)
 
     def step(self, arm: str, item) -> float:
         import torch.nn.functional as F
@@ -547,7 +550,7 @@ def count_flops(arms: Arms, batches, warmup: int) -> dict:
         m, flops = arms.models[a], []
         for item in batches[warmup:]:
             with FlopCounterMode(display=False) as fc:
-                z = arms.logits(a, item)
+                z = arms.logits(a, item, eager=True)  # a compiled arm does the same products
                 z = z if a == "released" else z.logits
                 torch.nn.functional.binary_cross_entropy_with_logits(z.float(), item[2]).backward()
             flops.append(fc.get_total_flops())
@@ -634,6 +637,9 @@ def parse(argv):
                         "process: checks that everything runs, its numbers mean nothing")
     p.add_argument("--bf16", action="store_true",
                    help="run the bf16 arm even where the CPU has no fast bf16")
+    p.add_argument("--compile", action="store_true",
+                   help="add the arm 'lamp-pyg bf16 compiled' (train.compile: true; its first "
+                        "steps compile, so give --warmup 3 or more)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-RSS processes")
     p.add_argument("--out", type=Path, help="markdown report (a .json twin is written too)")
     p.add_argument("--arm", choices=sorted(CHILD_ARM), help=argparse.SUPPRESS)  # child mode
@@ -677,7 +683,9 @@ def main(argv=None) -> int:
         return 2
     log("matmul GFLOP/s ...")
     report["matmul_gflops"] = matmul_gflops(2 if a.quick else 10)
-    names = [x for x in ARMS if x != "lamp-pyg bf16" or report["fast_bf16"] or a.bf16]
+    bf16 = report["fast_bf16"] or a.bf16
+    names = [x for x in ARMS if (PRECISION.get(x) != "bf16" or bf16)
+             and (x not in COMPILED or a.compile)]
     report["arms"] = names
     log("data and models ...")
     cfg, ds, graph = load_lamp(a.data_root)
@@ -784,7 +792,10 @@ def render(r) -> str:
         "(`lamp_pyg.training.setup`), its `make_optimizer` (Adam, same settings, fused); "
         "**lamp-pyg bf16** = the same under `autocast('bf16')` (loss, weights, Adam in fp32)"
         + ("" if "lamp-pyg bf16" in r["arms"] else
-           " - not run: no fast bf16 on this CPU (`--bf16` forces it)"),
+           " - not run: no fast bf16 on this CPU (`--bf16` forces it)")
+        + ("; **lamp-pyg bf16 compiled** = that arm with its forward pass under "
+           "`torch.compile(model, dynamic=True)` (`train.compile: true`; FLOPs counted on the "
+           "plain module)" if "lamp-pyg bf16 compiled" in r["arms"] else ""),
         f"- one training step = `zero_grad` + forward + loss + `backward` + Adam step; rounds "
         f"interleaved (released, fp32, bf16, ...) in one process; {r['warmup']} warm-up "
         f"round(s) excluded, median of {n_timed}. Evaluation = forward only under "

@@ -66,6 +66,9 @@ def measure(ds, arms, steps: int, warmup: int, eval_samples: int) -> Dict[str, d
     train, B = ds["train"], arms[0][1].train.batch_size
     order = bucketed_order(train.input_sizes(), B, seed=1, epoch=0)
     times: Dict[str, List[float]] = {a[0]: [] for a in arms}
+    # train.compile: as the training loop, the training forward pass is compiled
+    net = {name: torch.compile(model, dynamic=True) if cfg.train.compile else model
+           for name, cfg, model, _, _ in arms}
     for i in range(warmup + steps):
         batch = next(iter(DataLoader(train[torch.tensor(order[i * B:(i + 1) * B])],
                                      batch_size=B)))
@@ -74,7 +77,7 @@ def measure(ds, arms, steps: int, warmup: int, eval_samples: int) -> Dict[str, d
             t = time.perf_counter()
             opt.zero_grad(set_to_none=True)
             with autocast(cfg.train.precision, cpu):
-                out = model(batch)
+                out = net[name](batch)
             model.loss(out, batch["label"].y).backward()
             opt.step()
             if i >= warmup:

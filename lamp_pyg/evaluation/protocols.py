@@ -99,6 +99,16 @@ def _per_label_entry(Yv: np.ndarray, Sv: np.ndarray, Yt: np.ndarray, St: np.ndar
     }
 
 
+def _chosen_rule(entry: Dict[str, Any]) -> Dict[str, Any]:
+    """The decoding rule better on validation: ``'at_least_one'`` only if its validation
+    score is strictly higher than the plain rule's (ties and nan keep ``'plain'``)."""
+    one = entry["at_least_one"]
+    better = one["valid"] > entry["valid"]  # False when either is nan
+    pick = one if better else entry
+    return {"rule": "at_least_one" if better else "plain", "threshold": pick["threshold"],
+            "valid": pick["valid"], "test": pick["test"]}
+
+
 def _thresholded_entries(Yv: np.ndarray, Sv: np.ndarray, Yt: np.ndarray, St: np.ndarray,
                          g: np.ndarray, per_label: bool,
                          at_least_one: bool) -> Dict[str, Dict[str, Any]]:
@@ -121,6 +131,7 @@ def _thresholded_entries(Yv: np.ndarray, Sv: np.ndarray, Yt: np.ndarray, St: np.
                                                   entry["threshold"])
         if at_least_one:
             entry["at_least_one"] = _tuned_entry(valid_one[m], test_one[m], g)
+            entry["chosen"] = _chosen_rule(entry)
         report[m] = entry
     return report
 
@@ -149,7 +160,9 @@ def headline_report(
     With ``at_least_one=True``, the "at least one label" decoding rule of
     :func:`~lamp_pyg.evaluation.metrics.binarize` (an empty prediction becomes the
     top-scoring label) is reported beside the plain rule, with its own global
-    threshold tuned on validation under that rule.
+    threshold tuned on validation under that rule, and ``'chosen'`` names the rule
+    whose validation score is higher (the plain rule on a tie): the decoding rule is
+    then a choice made on validation, like the threshold.
 
     Args:
         Yv, Sv: validation truth and scores ``[Nv, L]``.
@@ -165,7 +178,8 @@ def headline_report(
         thresholded metrics also have ``'per_label': {'thresholds': float64 [L],
         'fallback': float, 'valid': float, 'test': float}``. With
         ``at_least_one=True``, they also have ``'at_least_one': {'threshold': float,
-        'valid': float, 'test': float}``.
+        'valid': float, 'test': float}`` and ``'chosen': {'rule': 'plain' |
+        'at_least_one', 'threshold': float, 'valid': float, 'test': float}``.
     """
     Yv, Sv, Yt, St = _checked_pairs(Yv, Sv, Yt, St)
     report = _thresholded_entries(Yv, Sv, Yt, St, as_grid(grid), per_label, at_least_one)
@@ -321,7 +335,7 @@ def format_table(report: Mapping[str, Mapping[str, Any]], title: Optional[str] =
     Returns:
         multi-line string: title, header, one row per metric (``-`` for no
         threshold, ``nan`` for undefined values, ``per-label`` and ``>=1 label``
-        columns if present).
+        columns if present, the latter with the rule chosen on validation).
     """
     metrics = list(report)
     is_paper = any("epoch" in report[m] for m in metrics)
@@ -333,7 +347,8 @@ def format_table(report: Mapping[str, Mapping[str, Any]], title: Optional[str] =
     if has_pl:
         header += ["valid (per-label t)", "test (per-label t)"]
     if has_one:
-        header += ["threshold (>=1 label)", "valid (>=1 label)", "test (>=1 label)"]
+        header += ["threshold (>=1 label)", "valid (>=1 label)", "test (>=1 label)",
+                   "rule chosen on valid"]
     rows = [header]
     for m in metrics:
         e = report[m]
@@ -345,8 +360,10 @@ def format_table(report: Mapping[str, Mapping[str, Any]], title: Optional[str] =
             row += [_fmt(pl["valid"], digits), _fmt(pl["test"], digits)] if pl else ["-", "-"]
         if has_one:
             one = e.get("at_least_one")
+            chosen = e.get("chosen")
             row += ([f"{float(one['threshold']):g}", _fmt(one["valid"], digits), _fmt(one["test"], digits)]
                     if one else ["-", "-", "-"])
+            row += [{"plain": "plain", "at_least_one": ">=1 label"}[chosen["rule"]] if chosen else "-"]
         rows.append(row)
     widths = [max(len(r[c]) for r in rows) for c in range(len(header))]
     lines = [title]

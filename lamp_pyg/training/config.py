@@ -113,6 +113,7 @@ class TrainConfig:
     num_threads: int = setting(0, ge=0)  # torch threads on CPU; 0 = torch's default
     select_metric: str = setting("ebF1", choices=METRICS)
     precision: str = setting("fp32", choices=("auto", "fp32", "bf16"))  # auto: bf16 where fast
+    compile: bool = False  # torch.compile the training forward pass (minutes of compiling first)
     checkpoint_minutes: float = setting(10.0, ge=0.0)  # also mid-epoch this often (0: per epoch)
     bucket_by_length: bool = False  # batches of similar input length (less padding; not in LaMP)
     patience: int = setting(0, ge=0)  # stop after this many epochs without a better valid score
@@ -140,7 +141,7 @@ class EvalConfig:
     """Threshold tuning and outputs."""
 
     per_label_thresholds: bool = False  # also tune one threshold per label on validation
-    at_least_one: bool = False  # also report "predict the top label when none clears the threshold"
+    at_least_one: bool = False  # also tune "the top label when none clears the threshold"; valid picks the rule
     plots: bool = True
     test_every_epoch: bool = True  # the paper protocol and test curves; false: test scored once, at the end
 

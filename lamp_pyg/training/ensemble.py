@@ -80,11 +80,13 @@ def _score(cfg: Config, run_dir: Path, members: List[Path], log) -> Dict[str, An
               "ensemble": [str(m) for m in members], "select_metric": cfg.train.select_metric,
               "headline": headline,
               "members_test_ebF1": [s["ebF1"]["test"] for s in singles]}
-    thresholds = {m: r["threshold"] for m, r in headline.items()
-                  if isinstance(r, dict) and r.get("threshold") is not None}
-    (run_dir / "ensemble.json").write_text(json.dumps(
-        {"members": [m.name for m in members], "thresholds": thresholds,
-         "select_metric": cfg.train.select_metric}, indent=2))
+    tuned = {m: r for m, r in headline.items() if r.get("threshold") is not None}
+    info = {"members": [m.name for m in members], "select_metric": cfg.train.select_metric,
+            "thresholds": {m: r["threshold"] for m, r in tuned.items()}}
+    if cfg.eval.at_least_one:
+        info["thresholds_at_least_one"] = {m: r["at_least_one"]["threshold"] for m, r in tuned.items()}
+        info["rule_chosen"] = {m: r["chosen"]["rule"] for m, r in tuned.items()}
+    (run_dir / "ensemble.json").write_text(json.dumps(info, indent=2))
     text = format_table(headline, title=f"Headline protocol, ensemble of {len(members)} seeds "
                         "(probabilities averaged; thresholds tuned on valid, applied to test)")
     (run_dir / "results.json").write_text(json.dumps(report, indent=2, default=_plain))

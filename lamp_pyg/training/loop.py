@@ -118,6 +118,8 @@ class Run:
         self.net = (DistributedDataParallel(model, device_ids=[device.index]
                                             if device.type == "cuda" else None)
                     if world.active else model)
+        if self.t.compile:  # train.compile: the forward pass of training steps only
+            self.net = torch.compile(self.net, dynamic=True)
         self.opt = make_optimizer(model, self.t, device)
         # EMA of the weights (train.ema_decay, not in LaMP): scored and saved as best.pt's model
         self.ema = WeightAverage(model, self.t.ema_decay) if self.t.ema_decay else None
@@ -358,6 +360,8 @@ def final_report(cfg: Config, run_dir: Path, ds, device, log=print,
         ck["thresholds_at_least_one"] = {m: r["at_least_one"]["threshold"]
                                          for m, r in headline.items()
                                          if isinstance(r, dict) and "at_least_one" in r}
+        ck["rule_chosen"] = {m: r["chosen"]["rule"] for m, r in headline.items()
+                             if isinstance(r, dict) and "chosen" in r}
     report = {"dataset": ds["train"].name, "graph": cfg.graph.kind, "seed": t.seed,
               "best_epoch": ck["train_state"]["best"]["epoch"], "epochs": len(history),
               "select_metric": t.select_metric, "headline": headline, "paper_protocol": paper,

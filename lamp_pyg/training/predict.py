@@ -7,9 +7,10 @@ Inputs are parsed as the dataset's format reads them (:func:`lamp_pyg.io.sources
 the same tokeniser for texts) and encoded by the same code as the training data
 (:func:`lamp_pyg.data.prepare.encode_input`) with the stored vocabulary, feature
 standardisation and options. Labels are those whose probability clears the threshold
-tuned on validation (stored in the checkpoint). With ``at_least_one=True`` (for runs
-trained with ``eval.at_least_one: true``), an input with no label above the threshold
-gets its most likely label.
+tuned on validation (stored in the checkpoint). Runs trained with
+``eval.at_least_one: true`` also chose on validation whether an input with no label
+above the threshold gets its most likely label; that choice is used unless
+``at_least_one`` forces it.
 
 An input that is empty, or of which no token / feature is known from training (for
 example numbers given to a text model), is refused with a message naming it:
@@ -33,6 +34,20 @@ from lamp_pyg.models import LaMP, sinusoid_table
 from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
 
 
+def _decoding(tuned: dict, metric: str, at_least_one: Optional[bool], where) -> Tuple[float, bool]:
+    """``(threshold, at_least_one)`` for ``metric`` from what a run stored (a checkpoint or
+    ``ensemble.json``). mAP and P@k are threshold-free: they use ebF1's, then 0.5."""
+    if at_least_one is None:
+        rules = tuned.get("rule_chosen", {})
+        at_least_one = rules.get(metric, rules.get("ebF1")) == "at_least_one"
+    key = "thresholds_at_least_one" if at_least_one else "thresholds"
+    if at_least_one and key not in tuned:
+        raise ValueError(f"{where}: no thresholds tuned for at_least_one; train with "
+                         "--set eval.at_least_one=true")
+    thresholds = tuned.get(key, {})
+    return thresholds.get(metric, thresholds.get("ebF1", 0.5)), at_least_one
+
+
 class Predictor:
     """Label predictions of one trained model, or the mean probability of several (a seed
     ensemble: :meth:`from_ensemble`)."""
@@ -52,46 +67,43 @@ class Predictor:
         self.std = None if meta["feature_std"] is None else np.asarray(meta["feature_std"])
 
     @classmethod
-    def from_checkpoint(cls, path, metric: Optional[str] = None, at_least_one: bool = False) -> "Predictor":
+    def from_checkpoint(cls, path, metric: Optional[str] = None,
+                        at_least_one: Optional[bool] = None) -> "Predictor":
         """Loads ``best.pt``; uses the threshold tuned on validation for ``metric``
         (default: the run's selection metric; 0.5 if the run never finished).
 
-        With ``at_least_one``, uses the threshold tuned under the "at least one
-        label" rule; the run must have been trained with ``eval.at_least_one: true``.
+        ``at_least_one``: None (default) decodes with the rule chosen on validation (the
+        "at least one label" rule if the run was trained with ``eval.at_least_one: true``
+        and it scored higher there, else the plain threshold); True or False forces it
+        (True needs a run trained with ``eval.at_least_one: true``).
         """
         ck = load_checkpoint(path)
         model = model_from_checkpoint(ck)
         metric = metric or ck["config"]["train"]["select_metric"]
-        key = "thresholds_at_least_one" if at_least_one else "thresholds"
-        if at_least_one and key not in ck:
-            raise ValueError(f"{path}: no thresholds tuned for at_least_one; train with "
-                             "--set eval.at_least_one=true")
-        thresholds = ck.get(key, {})
-        # mAP and P@k are threshold-free: fall back to the ebF1 threshold, then 0.5
-        thr = thresholds.get(metric, thresholds.get("ebF1", 0.5))
-        return cls(model, ck["meta"], thr, at_least_one)
+        thr, one = _decoding(ck, metric, at_least_one, path)
+        return cls(model, ck["meta"], thr, one)
 
     @classmethod
-    def from_ensemble(cls, run_dir, metric: Optional[str] = None) -> "Predictor":
+    def from_ensemble(cls, run_dir, metric: Optional[str] = None,
+                      at_least_one: Optional[bool] = None) -> "Predictor":
         """An ensemble trained with ``train.ensemble: N``: its members' best checkpoints,
-        averaged, with the thresholds tuned on validation for the ensemble."""
+        averaged, with the thresholds (and rule, as in :meth:`from_checkpoint`) tuned on
+        validation for the ensemble."""
         import json
         from pathlib import Path
         run_dir = Path(run_dir)
         info = json.loads((run_dir / "ensemble.json").read_text())
         cks = [load_checkpoint(run_dir / m / "best.pt") for m in info["members"]]
         metric = metric or info["select_metric"]
-        thr = info["thresholds"].get(metric, info["thresholds"].get("ebF1", 0.5))
-        return cls([model_from_checkpoint(ck) for ck in cks], cks[0]["meta"], thr)
+        thr, one = _decoding(info, metric, at_least_one, run_dir)
+        return cls([model_from_checkpoint(ck) for ck in cks], cks[0]["meta"], thr, one)
 
     @classmethod
-    def load(cls, path, at_least_one: bool = False) -> "Predictor":
+    def load(cls, path, at_least_one: Optional[bool] = None) -> "Predictor":
         """A checkpoint file, or an ensemble's run directory."""
         from pathlib import Path
         if Path(path).is_dir() and (Path(path) / "ensemble.json").is_file():
-            if at_least_one:
-                raise ValueError(f"{path}: the at-least-one rule is not tuned for ensembles")
-            return cls.from_ensemble(path)
+            return cls.from_ensemble(path, at_least_one=at_least_one)
         return cls.from_checkpoint(path, at_least_one=at_least_one)
 
     def parse(self, text: str):

@@ -145,7 +145,7 @@ def test_quick_run_against_the_released_code(tmp_path, data_root):
     before = sorted(p.relative_to(original) for p in original.rglob("*"))
     out = tmp_path / "original.md"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "bench_original.py"), "--quick",
+        [sys.executable, str(REPO / "bench" / "bench_original.py"), "--quick", "--compile",
          "--original", str(original), "--data-root", str(data_root), "--out", str(out)],
         capture_output=True, text=True, timeout=900, cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -159,7 +159,8 @@ def test_quick_run_against_the_released_code(tmp_path, data_root):
     fl = r["flops_per_step"]
     assert all(fl[a] > 1e9 for a in r["arms"]), fl
     if "lamp-pyg bf16" in fl:  # the same model: autocast changes the dtype, not the work
-        assert fl["lamp-pyg bf16"] == fl["lamp-pyg fp32"]
+        assert fl["lamp-pyg bf16"] == fl["lamp-pyg fp32"] == fl["lamp-pyg bf16 compiled"]
+        assert r["check"]["max_abs_logit_diff[lamp-pyg bf16 compiled]"] < 0.1
     assert "| arm | GFLOP per training step |" in text
     # same weights, dropout off: the released code and lamp-pyg compute the same logits
     assert r["check"]["max_abs_logit_diff[lamp-pyg fp32]"] < 1e-4

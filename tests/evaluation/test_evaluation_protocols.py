@@ -239,5 +239,41 @@ def test_headline_at_least_one_variant():
     assert ">=1 label" in lines[1]
     row = lines[3 + 2].split()  # ebF1
     one = report["ebF1"]["at_least_one"]
-    assert row[-3:] == [f"{one['threshold']:g}", f"{one['valid']:.3f}", f"{one['test']:.3f}"]
-    assert lines[3 + 5].split()[-3:] == ["-", "-", "-"]  # mAP
+    chosen = {"plain": ["plain"], "at_least_one": [">=1", "label"]}[report["ebF1"]["chosen"]["rule"]]
+    assert row[-3 - len(chosen):] == [f"{one['threshold']:g}", f"{one['valid']:.3f}",
+                                      f"{one['test']:.3f}"] + chosen
+    assert lines[3 + 5].split()[-4:] == ["-", "-", "-", "-"]  # mAP
+    assert "chosen" not in plain["ebF1"] and "chosen" not in report["mAP"]
+
+
+def _rows_empty_below(n, num_labels, seed):
+    """Every sample has one true label whose score is its row's maximum, but rows differ in
+    scale, so no global threshold separates them: the "at least one label" rule helps."""
+    rng = np.random.default_rng(seed)
+    Y = np.zeros((n, num_labels), dtype=np.int64)
+    Y[np.arange(n), rng.integers(0, num_labels, n)] = 1
+    scale = rng.uniform(0.05, 0.95, (n, 1))
+    S = scale * rng.uniform(0.0, 0.8, (n, num_labels))
+    S[Y == 1] = scale[:, 0] * 0.9
+    return Y, S
+
+
+def test_headline_chooses_the_decoding_rule_on_validation_only():
+    Yv, Sv = _rows_empty_below(200, 6, 0)
+    Yt, St = _rows_empty_below(150, 6, 1)
+    report = headline_report(Yv, Sv, Yt, St, at_least_one=True)
+    e = report["ebF1"]
+    assert e["at_least_one"]["valid"] > e["valid"]  # the case is built for the rule
+    assert e["chosen"] == {"rule": "at_least_one", **e["at_least_one"]}
+    # test data never influences the choice: scramble test, the rule stays
+    rng = np.random.default_rng(2)
+    scrambled = headline_report(Yv, Sv, Yt, rng.permutation(St), at_least_one=True)
+    assert scrambled["ebF1"]["chosen"]["rule"] == "at_least_one"
+    # a sample with no true label in validation, predicted empty: the rule now costs there
+    Yv2, Sv2 = Yv.copy(), Sv.copy()
+    Yv2[:150] = 0
+    Sv2[:150] *= 0.001  # below every threshold of the grid
+    r2 = headline_report(Yv2, Sv2, Yt, St, at_least_one=True)["ebF1"]
+    assert r2["at_least_one"]["valid"] <= r2["valid"]
+    assert r2["chosen"] == {"rule": "plain", "threshold": r2["threshold"], "valid": r2["valid"],
+                            "test": r2["test"]}

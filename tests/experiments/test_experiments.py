@@ -194,6 +194,9 @@ def test_baselines_save_each_finished_method_even_if_a_later_one_dies(tmp_path, 
     md = out.with_suffix(".md").read_text()
     assert "| emotions | fixed | linear |" in md and "seeds [0]" in md
     assert 0 <= row["linear"]["ebF1>=1"] <= 1 and "ebF1 >=1" in md
+    # the rule chosen on validation gives one of the two rules' test scores
+    lin = row["linear"]
+    assert lin["ebF1 chosen"] in (lin["ebF1"], lin["ebF1>=1"]) and "ebF1 chosen" in md
 
 
 def test_rescore_global_equals_the_run_and_adds_per_label(runs, tmp_path):
@@ -207,8 +210,11 @@ def test_rescore_global_equals_the_run_and_adds_per_label(runs, tmp_path):
         assert r[m]["per_label"] == pytest.approx(saved[m]["per_label"]["test"], abs=1e-9) \
             if "per_label" in saved[m] else 0.0 <= r[m]["per_label"] <= 1.0
         assert 0.0 <= r[m]["at_least_one"] <= 1.0
+        rule = {"plain": "global", "at_least_one": "at_least_one"}[r[m]["rule"]]
+        assert r[m]["chosen"] == r[m][rule]
     text = out.read_text()
     assert "| prior-seed0 |" in text and "| mean ± std |" in text and "ebF1 >=1 label" in text
+    assert "ebF1 rule chosen on valid" in text
     with pytest.raises(SystemExit):  # unfinished run: no best.pt
         rescore.main([str(runs / "prior-seed2"), "--data-root", str(tmp_path)])
 

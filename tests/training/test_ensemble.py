@@ -10,6 +10,7 @@ from lamp_pyg.evaluation import headline_report
 from lamp_pyg.training.batches import predict_scores
 from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
 from lamp_pyg.training.config import load_config
+from lamp_pyg.training.predict import Predictor
 from lamp_pyg.training.setup import load_datasets
 from tests.training.helpers import main_in_process as main
 from tests.training.helpers import write_config
@@ -18,7 +19,8 @@ from tests.training.helpers import write_config
 def test_ensemble_trains_each_seed_and_scores_the_mean(tmp_path, dense_cfg, capsys):
     cfg_path = write_config(tmp_path / "c.yaml", dense_cfg(train={"epochs": 1, "ensemble": 2,
                                                                   "seed": 5},
-                                                           eval={"plots": False}))
+                                                           eval={"plots": False,
+                                                                 "at_least_one": True}))
     run = tmp_path / "run"
     rc, out, err = main(["--config", cfg_path, "--run-dir", run], capsys)
     assert rc == 0, err
@@ -34,10 +36,18 @@ def test_ensemble_trains_each_seed_and_scores_the_mean(tmp_path, dense_cfg, caps
                for s in ("valid", "test")] for m in members]
     Sv = np.mean([v[0] for v, _ in scored], 0)
     St = np.mean([t[0] for _, t in scored], 0)
-    expected = headline_report(scored[0][0][1], Sv, scored[0][1][1], St)
+    expected = headline_report(scored[0][0][1], Sv, scored[0][1][1], St, at_least_one=True)
     for metric in ("ebF1", "miF1", "maF1"):
         assert rep["headline"][metric]["test"] == expected[metric]["test"]
         assert rep["headline"][metric]["threshold"] == expected[metric]["threshold"]
+        assert rep["headline"][metric]["chosen"] == expected[metric]["chosen"]
+    # the predictor of the run directory decodes as chosen on validation, or as forced
+    chosen = expected["ebF1"]["chosen"]
+    pred = Predictor.load(run)
+    assert len(pred.models) == 2
+    assert (pred.threshold, pred.at_least_one) == (chosen["threshold"], chosen["rule"] == "at_least_one")
+    forced = Predictor.load(run, at_least_one=True)
+    assert (forced.threshold, forced.at_least_one) == (expected["ebF1"]["at_least_one"]["threshold"], True)
     assert "ensemble of 2 seeds" in (run / "results.txt").read_text()
 
     # prediction from the run directory averages the members

@@ -495,3 +495,22 @@ def test_warmup_sets_the_optimizer_lr_each_step(tmp_path, dense_cfg):
 def test_negative_warmup_is_rejected(tmp_path, dense_cfg):
     with pytest.raises(ValueError, match="warmup_steps"):
         run(dense_cfg(train={"warmup_steps": -1}), tmp_path)
+
+
+def test_compiled_training_saves_the_plain_model_and_computes_the_same_forward(tmp_path,
+                                                                                dense_cfg):
+    """train.compile compiles the training forward pass only: checkpoints hold the plain
+    module's weights (keys without torch.compile's prefix), and the compiled forward
+    gives the plain forward's logits."""
+    report = run(dense_cfg(train={"epochs": 1, "compile": True}), tmp_path, "compiled")
+    assert math.isfinite(report["headline"]["ebF1"]["test"])
+    ck = load_checkpoint(tmp_path / "compiled" / "best.pt")
+    assert ck["config"]["train"]["compile"] is True
+    assert not any("_orig_mod" in k for k in ck["model"])
+    model = model_from_checkpoint(ck).eval()
+    cfg = load_config(tmp_path / "compiled.yaml")
+    batch = next(iter(DataLoader(load_datasets(cfg)["valid"], batch_size=8)))
+    with torch.no_grad():
+        plain = model(batch).logits
+        compiled = torch.compile(model, dynamic=True)(batch).logits
+    assert torch.allclose(plain, compiled, atol=1e-5)

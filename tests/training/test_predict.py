@@ -236,6 +236,14 @@ def test_at_least_one_thresholds_are_stored_and_used(text_run, text_data, tmp_pa
     assert read_results(run_dir)["headline"]["ebF1"]["at_least_one"]["threshold"] == one["threshold"]
     assert ">=1 label" in (run_dir / "results.txt").read_text()
     assert load_checkpoint(run_dir / "best.pt")["thresholds_at_least_one"]["ebF1"] == one["threshold"]
+    # by default the predictor decodes with the rule chosen on validation
+    chosen = report["headline"]["ebF1"]["chosen"]
+    assert load_checkpoint(run_dir / "best.pt")["rule_chosen"]["ebF1"] == chosen["rule"]
+    default = Predictor.from_checkpoint(run_dir / "best.pt")
+    assert (default.threshold, default.at_least_one) == (chosen["threshold"],
+                                                         chosen["rule"] == "at_least_one")
+    forced = Predictor.from_checkpoint(run_dir / "best.pt", at_least_one=False)
+    assert (forced.threshold, forced.at_least_one) == (report["headline"]["ebF1"]["threshold"], False)
     pred = Predictor.from_checkpoint(run_dir / "best.pt", at_least_one=True)
     assert pred.threshold == one["threshold"]
     lines = raw_test_lines(text_data, 40)
@@ -253,3 +261,5 @@ def test_at_least_one_thresholds_are_stored_and_used(text_run, text_data, tmp_pa
     assert not any(pred.predict(lines))
     rc = cli().main(["--predict", str(run_dir / "best.pt"), "--at-least-one", "--input", lines[0]])
     assert rc == 0
+    assert cli().main(["--predict", str(run_dir / "best.pt"), "--no-at-least-one",
+                       "--input", lines[0]]) == 0
