@@ -9,7 +9,8 @@ silently dropped. Runs are grouped by dataset, label graph, encoder mode and eve
 setting that differs from the shipped ``configs/<dataset>.yaml`` (the "changes" column);
 the seed (``train.seed``, and ``data.split_seed`` for SIDER's random splits) is what
 varies inside a group. Spread is the sample standard deviation (n - 1), shown only with
-two or more seeds.
+two or more seeds. Runs trained with ``eval.at_least_one: true`` also get ebF1 under the
+decoding rule chosen on validation, with how many chose the "at least one label" rule.
 """
 from __future__ import annotations
 
@@ -100,20 +101,27 @@ def summarize(runs: List[Path]) -> Tuple[str, List[Path]]:
         groups[key].append(r)
 
     head = ("| dataset | graph | encoder | changes | seeds | headline ebF1 | miF1 | maF1 "
-            "| paper-protocol ebF1 | best epoch / epochs run | train s/epoch | samples/s |")
-    lines = [head, "|" + "---|" * 12]
+            "| ebF1, rule chosen on valid | paper-protocol ebF1 | best epoch / epochs run "
+            "| train s/epoch | samples/s |")
+    lines = [head, "|" + "---|" * 13]
     for key in sorted(groups):
         rs = groups[key]
         seeds = sorted(f"{r['cfg']['train.seed']}" + (f"/split{r['cfg']['data.split_seed']}"
                                                       if key[0] == "sider" else "") for r in rs)
         hl = {m: [r["res"]["headline"][m]["test"] for r in rs] for m in METRICS}
+        # eval.at_least_one: the rule (plain or at least one label) better on validation
+        chosen = [r["res"]["headline"]["ebF1"]["chosen"] for r in rs
+                  if "chosen" in r["res"]["headline"]["ebF1"]]
+        n_one = sum(c["rule"] == "at_least_one" for c in chosen)
+        ch = (f"{_fmt([c['test'] for c in chosen])} (>=1 in {n_one} of {len(chosen)})"
+              if chosen else "-")
         pp = [r["res"]["paper_protocol"]["ebF1"]["test"] for r in rs
               if r["res"].get("paper_protocol")]  # none without per-epoch test scores
         epochs = ", ".join(f"{r['res']['best_epoch']}/{r['res']['epochs']}" for r in rs)
         sec = [r["res"]["seconds_per_epoch"] for r in rs]
         sps = [r["res"]["samples_per_second"] for r in rs]
         lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {', '.join(seeds)} "
-                     f"| {_fmt(hl['ebF1'])} | {_fmt(hl['miF1'])} | {_fmt(hl['maF1'])} "
+                     f"| {_fmt(hl['ebF1'])} | {_fmt(hl['miF1'])} | {_fmt(hl['maF1'])} | {ch} "
                      f"| {_fmt(pp)} | {epochs} | {_fmt(sec, 1)} | {_fmt(sps, 0)} |")
     return "\n".join(lines) + "\n", unfinished
 

@@ -48,12 +48,14 @@ def dense_cfg(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, dense_cfg):
-    """Three finished one-epoch runs (prior seeds 0, 1; edgeless seed 0) and one unfinished."""
+    """Three finished one-epoch runs (prior seeds 0, 1; edgeless seed 0, with
+    eval.at_least_one) and one unfinished."""
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("runs")
     for graph, seed in (("prior", 0), ("prior", 1), ("edgeless", 0)):
         name = f"{graph}-seed{seed}"
-        cfg = dense_cfg(graph={"kind": graph}, train={"batch_size": 8, "epochs": 1, "seed": seed})
+        cfg = dense_cfg(graph={"kind": graph}, train={"batch_size": 8, "epochs": 1, "seed": seed},
+                        eval={"plots": False, "at_least_one": graph == "edgeless"})
         train(load_config(write_config(root / f"{name}.yaml", cfg)), root / name,
               log=lambda *a: None)
     (root / "prior-seed2").mkdir()
@@ -73,8 +75,12 @@ def test_summary_groups_seeds_and_reports_mean_and_spread(runs):
              ["headline"]["ebF1"]["test"] for s in (0, 1)]
     expected = f"{statistics.fmean(tests):.4f} ± {statistics.stdev(tests):.4f}"
     assert cells[5] == expected
+    assert cells[8] == "-"  # trained without eval.at_least_one: no rule was chosen
     edgeless = next(r for r in rows if "| edgeless |" in r)
     assert "±" not in edgeless.split("|")[6]  # one seed: no spread
+    chosen = json.loads((runs / "edgeless-seed0" / "results.json").read_text())["headline"]["ebF1"]["chosen"]
+    assert edgeless.split("|")[9].strip() == (f"{chosen['test']:.4f} (>=1 in "
+                                               f"{int(chosen['rule'] == 'at_least_one')} of 1)")
     assert unfinished == [runs / "prior-seed2"]
 
 
