@@ -42,8 +42,9 @@ from lamp_pyg.training.ema import WeightAverage
 from lamp_pyg.training.run_dir import (RunLock, append_metrics, check_run_dir,
                                        rewrite_metrics)
 from lamp_pyg.training.setup import (autocast, build, build_label_graph, epoch_seed,
-                                     fast_bf16, learning_rate, load_datasets, machine_info,
-                                     make_optimizer, model_config, pick_device, seed_everything)
+                                     fast_bf16, graph_hint, learning_rate, load_datasets,
+                                     machine_info, make_optimizer, model_config, pick_device,
+                                     seed_everything)
 from lamp_pyg.typed_yaml import dump_yaml, to_dict
 
 __all__ = ["train", "final_report", "Run", "RunState", "TrainingError", "build",
@@ -154,6 +155,9 @@ class Run:
         (self.run_dir / "label_graph.txt").write_text(self.graph.summary() + "\n")
         n = sum(p.numel() for p in self.model.parameters())
         self.log(f"model: {n:,} parameters; {self.graph}")
+        hint = graph_hint(self.cfg, self.graph)
+        if hint:
+            self.log(hint)
 
     def _resume(self, ck: Dict[str, Any]) -> None:
         check_resumable(ck, self.cfg_dict, list(self.meta["source"]["files"].values()),

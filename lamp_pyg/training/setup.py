@@ -10,7 +10,7 @@ import math
 import os
 import random
 from dataclasses import asdict
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -107,6 +107,21 @@ def build_label_graph(cfg: Config, train: LaMPDataset) -> LabelGraph:
               "knn": {"k": g.k}}.get(g.kind, {})
     return LabelGraph.from_labels(train.train_labels, g.kind, label_names=train.label_names,
                                   num_labels=train.num_labels, **params)
+
+
+# A label graph above this many edges makes the per-sample label-to-label attention the
+# bulk of a step (delicious' prior graph: 314,167 edges, 3.7 s per step against 0.72 s with knn)
+DENSE_GRAPH_EDGES = 50_000
+
+
+def graph_hint(cfg: Config, graph: LabelGraph) -> Optional[str]:
+    """A line suggesting ``graph.kind: knn`` when the label graph is large and dense."""
+    if graph.num_edges <= DENSE_GRAPH_EDGES or cfg.graph.kind == "knn":
+        return None
+    return (f"note: the {cfg.graph.kind} label graph has {graph.num_edges:,} edges "
+            f"({graph.num_edges / graph.num_labels:.0f} per label); every sample attends over "
+            f"all of them. --set graph.kind=knn (graph.k={cfg.graph.k} neighbours per label) "
+            "trained delicious (983 labels) about 5x faster per step (README, Which config)")
 
 
 def model_config(cfg: Config, train: LaMPDataset) -> LaMPConfig:

@@ -22,8 +22,9 @@ from lamp_pyg.training.checkpoint import CheckpointError, load_checkpoint, model
 from lamp_pyg.training.config import METRICS, load_config
 from lamp_pyg.typed_yaml import to_dict
 from lamp_pyg.training.loop import TrainingError, load_datasets, predict_scores, train
-from tests.training.helpers import (assert_close_nested, copy_run, read_metrics, read_results,
-                                    run_train_py, subprocess_env, train_cmd, write_config)
+from tests.training.helpers import (REPO, assert_close_nested, copy_run, read_metrics,
+                                    read_results, run_train_py, subprocess_env, train_cmd,
+                                    write_config)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -514,3 +515,17 @@ def test_compiled_training_saves_the_plain_model_and_computes_the_same_forward(t
         plain = model(batch).logits
         compiled = torch.compile(model, dynamic=True)(batch).logits
     assert torch.allclose(plain, compiled, atol=1e-5)
+
+
+def test_a_large_dense_label_graph_logs_the_knn_hint():
+    from lamp_pyg.graphs import LabelGraph
+    from lamp_pyg.training.setup import DENSE_GRAPH_EDGES, graph_hint
+    cfg = load_config(REPO / "configs" / "own_data.yaml")
+    Y = np.ones((4, 240), dtype=np.int64)  # every label pair co-occurs: 240² = 57,600 edges
+    big = LabelGraph.from_labels(Y, "prior")
+    assert big.num_edges > DENSE_GRAPH_EDGES
+    hint = graph_hint(cfg, big)
+    assert "57,600 edges" in hint and "graph.kind=knn" in hint and "graph.k=16" in hint
+    assert graph_hint(cfg, LabelGraph.from_labels(Y[:, :10], "prior")) is None  # small
+    knn = load_config(REPO / "configs" / "own_data.yaml", ["graph.kind=knn"])
+    assert graph_hint(knn, big) is None  # already the remedy
