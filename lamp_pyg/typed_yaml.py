@@ -142,7 +142,8 @@ def setting(default: Any, *, choices: Optional[Iterable[Any]] = None, ge: Any = 
     Args:
         default: The default value (``None`` is always allowed for ``Optional`` fields).
         choices: The allowed values (e.g. the keys of the table the code dispatches on).
-        ge, gt, le, lt: Bounds for numbers; for a tuple or list, every item.
+        ge, gt, le, lt: Bounds for numbers; for a tuple or list, every item. Words a
+            ``Literal`` allows next to the numbers (``int | Literal['auto']``) pass.
 
     Returns:
         A :func:`dataclasses.field` whose metadata holds the domain.
@@ -176,6 +177,8 @@ def _domain_problem(domain: Mapping[str, Any], value: Any) -> Optional[str]:
             f"; did you mean {close[0]!r}?" if close else "")
     items = value if isinstance(value, (list, tuple)) else [value]
     for v in items:
+        if isinstance(v, str):  # a word a Literal allows beside the numbers, e.g. 'auto'
+            continue
         if not all(check(v, domain[k]) for k, (_, check) in _BOUNDS.items() if k in domain):
             what = "every item " if isinstance(value, (list, tuple)) else ""
             return f"expected {what}{_describe_domain(domain)}, got {value!r}"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, Literal, Optional, Tuple, Union
 
 from lamp_pyg.data.prepare import PrepareOptions
 from lamp_pyg.graphs import GRAPH_KINDS
@@ -101,7 +101,7 @@ class GraphConfig:
 class TrainConfig:
     """Optimisation and bookkeeping."""
 
-    epochs: int = setting(50, ge=1)
+    epochs: Union[int, Literal["auto"]] = setting(50, ge=1)  # auto: by data size (epochs_for)
     batch_size: int = setting(32, ge=1)
     eval_batch_size: int = setting(128, ge=1)
     lr: float = setting(2e-4, gt=0.0)
@@ -130,6 +130,13 @@ class TrainConfig:
             raise ValueError("set warmup_steps or warmup_fraction, not both")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+
+    def epochs_for(self, num_train: int) -> int:
+        """``epochs``, with ``auto`` resolved by the number of training samples: 40 below
+        2,000, else 20 (the recipe's rule; ``RESULTS.md``, "One recipe")."""
+        if self.epochs != "auto":
+            return self.epochs
+        return 40 if num_train < 2000 else 20
 
     def warmup(self, total_steps: int) -> int:
         """Warm-up length in optimiser steps for a run of ``total_steps``."""

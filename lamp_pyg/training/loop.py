@@ -93,6 +93,11 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
     ds, graph, model = build(cfg)  # before the run directory exists: bad data leaves none
     if world.main:
         distributed.barrier(world)
+    if cfg.train.epochs == "auto":  # resolved once; config.yaml records the number
+        n = len(ds["train"])
+        cfg = dataclasses.replace(cfg, train=dataclasses.replace(
+            cfg.train, epochs=cfg.train.epochs_for(n)))
+        log(f"train.epochs: auto -> {cfg.train.epochs} ({n:,} training samples)")
     log(ds["train"].describe())
     log(format_stats(ds["train"].meta))
     with RunLock(run_dir) if world.main else contextlib.nullcontext():

@@ -332,6 +332,29 @@ def test_patience_stops_when_valid_stops_improving(tmp_path, dense_cfg):
     assert any("early stop" in line and "best epoch 1" in line for line in lines)
 
 
+def test_auto_epochs_follow_the_data_size_and_are_recorded(tmp_path, dense_cfg):
+    """72 training samples: auto -> 40 epochs (lr ~ 0 and patience 1 stop it at epoch 2);
+    config.yaml records the number, so the run resumes and reports like any other."""
+    lines = []
+    rep = run(dense_cfg(train={"epochs": "auto", "patience": 1, "lr": 1e-12},
+                        eval={"plots": False}),
+              tmp_path, log=lambda *a: lines.append(" ".join(map(str, a))))
+    assert rep["epochs"] == 2
+    assert "train.epochs: auto -> 40 (72 training samples)" in lines
+    saved = load_config(tmp_path / "run" / "config.yaml")
+    assert saved.train.epochs == 40
+
+
+def test_auto_epochs_rule():
+    t = load_config(REPO / "configs" / "own_data.yaml", ["train.epochs=auto"]).train
+    assert (t.epochs_for(290), t.epochs_for(1999), t.epochs_for(2000), t.epochs_for(11621)) \
+        == (40, 40, 20, 20)
+    assert load_config(REPO / "configs" / "own_data.yaml", ["train.epochs=7"]).train \
+        .epochs_for(100) == 7  # a number is kept
+    with pytest.raises(ValueError, match="epochs"):
+        load_config(REPO / "configs" / "own_data.yaml", ["train.epochs=0"])
+
+
 def test_patience_must_not_be_negative(tmp_path, dense_cfg):
     with pytest.raises(ValueError, match="patience"):
         run(dense_cfg(train={"patience": -1}), tmp_path)
