@@ -76,7 +76,7 @@ def _positive(text: str) -> int:
 def _train(args) -> int:
     from lamp_pyg.training.config import load_config
     from lamp_pyg.training.distributed import is_main_process
-    from lamp_pyg.training.ensemble import train_ensemble
+    from lamp_pyg.training.ensemble import resolve_ensemble, train_ensemble
     from lamp_pyg.training.loop import train
     from lamp_pyg.typed_yaml import dump_yaml
 
@@ -87,6 +87,7 @@ def _train(args) -> int:
         print(f"# config {args.config}" + "".join(f" --set {o}" for o in args.overrides))
         print(dump_yaml(cfg).rstrip())
         print(f"# run directory: {run_dir}")
+    cfg = resolve_ensemble(cfg, log=print if is_main_process() else (lambda *a: None))
     if cfg.train.ensemble > 1:
         report = train_ensemble(cfg, run_dir, resume=args.resume)
         if is_main_process():

@@ -13,6 +13,9 @@
 - ``mlp``: the paper's "MLP" row: mean of token embeddings, one hidden layer (ReLU,
   dropout), binary relevance (sigmoid per label), Adam; the epoch is chosen on
   validation ebF1 (patience 5), thresholds tuned on validation.
+- ``mlp3``: ensembles of 3 MLPs (consecutive seeds of ``--seeds``: 0-2, 3-5, ...), their
+  best epochs' probabilities averaged and thresholds tuned on validation for the average,
+  as ``train.ensemble: 3`` does for LaMP (the fair bar for LaMP's ensembles).
 - ``frequency``: every sample gets each label's training frequency as its score, so
   the tuned threshold predicts the same label set for every input (the constant
   predictor the SIDER numbers must beat).
@@ -152,9 +155,10 @@ def run_mlp(Xtr, Ytr, Xv, Yv, Xt, Yt, dense: bool, seed: int, dropout: float, lo
             opt.zero_grad()
             loss.backward()
             opt.step()
-        rep = headline_report(Yv, scores(data[1]), Yt, scores(data[2]), at_least_one=True)
+        Sv, St = scores(data[1]), scores(data[2])
+        rep = headline_report(Yv, Sv, Yt, St, at_least_one=True)
         if best is None or rep["ebF1"]["valid"] > best["report"]["ebF1"]["valid"]:
-            best, since = {"epoch": epoch + 1, "report": rep}, 0
+            best, since = {"epoch": epoch + 1, "report": rep, "Sv": Sv, "St": St}, 0
         else:
             since += 1
             if since >= patience:
@@ -194,6 +198,11 @@ def main(argv=None) -> int:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     seeds = [int(s) for s in a.seeds.split(",")]
     methods = a.methods.split(",")
+    unknown = set(methods) - {"frequency", "linear", "mlp", "mlp3"}
+    if unknown:
+        p.error(f"--methods: unknown {sorted(unknown)}; expected frequency, linear, mlp, mlp3")
+    if "mlp3" in methods and len(seeds) < 3:
+        p.error(f"--methods mlp3 needs at least 3 --seeds, got {seeds}")
     out = {"command": "python experiments/baselines.py " + " ".join(argv or sys.argv[1:]),
            "date": datetime.now().isoformat(timespec="seconds"), "results": []}
     for name in a.datasets.split(","):
@@ -223,12 +232,28 @@ def main(argv=None) -> int:
                 best = run_linear(Xtr, Ytr, Xv, Yv, Xt, Yt, dense, lambda s: print(s, file=sys.stderr))
                 row["linear"] = {"C": best["C"], **summary(best["report"])}
                 save()
+            mlps = {}  # seed -> finished run (shared by mlp and mlp3)
+
+            def mlp(s):
+                if s not in mlps:
+                    mlps[s] = run_mlp(Xtr, Ytr, Xv, Yv, Xt, Yt, dense, s, cfg.model.dropout,
+                                      lambda m: print(m, file=sys.stderr))
+                return mlps[s]
+
             if "mlp" in methods:
                 row["mlp"] = []
                 for s in seeds:
-                    r = run_mlp(Xtr, Ytr, Xv, Yv, Xt, Yt, dense, s, cfg.model.dropout,
-                                lambda m: print(m, file=sys.stderr))
+                    r = mlp(s)
                     row["mlp"].append({"seed": s, "epoch": r["epoch"], **summary(r["report"])})
+                    save()
+            if "mlp3" in methods:
+                row["mlp3"] = []
+                for g in range(0, len(seeds) - 2, 3):
+                    rs = [mlp(s) for s in seeds[g:g + 3]]
+                    rep = headline_report(Yv, np.mean([r["Sv"] for r in rs], 0),
+                                          Yt, np.mean([r["St"] for r in rs], 0), at_least_one=True)
+                    row["mlp3"].append({"seeds": seeds[g:g + 3], "epoch": [r["epoch"] for r in rs],
+                                        **summary(rep)})
                     save()
             save()
     print(render(out))
@@ -244,7 +269,7 @@ def render(out) -> str:
              "| dataset | split | method | ebF1 | miF1 | maF1 | ACC | ebF1 >=1 | ebF1 chosen | notes |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in out["results"]:
-        for m in ("frequency", "linear", "mlp"):
+        for m in ("frequency", "linear", "mlp", "mlp3"):
             if m not in r:
                 continue
             v = r[m]
@@ -256,7 +281,9 @@ def render(out) -> str:
                 cells = " | ".join("-" if np.isnan(arr[k]).all() else
                                    f"{arr[k].mean():.4f} ± {arr[k].std(ddof=1) if len(v) > 1 else 0:.4f}"
                                    for k in keys)
-                note = f"seeds {[x['seed'] for x in v]}, epochs {[x['epoch'] for x in v]}"
+                note = (f"ensembles of seeds {[x['seeds'] for x in v]}" if m == "mlp3"
+                        else f"seeds {[x['seed'] for x in v]}")
+                note += f", epochs {[x['epoch'] for x in v]}"
             else:
                 cells = " | ".join(f"{v[k]:.4f}" if k in v else "-" for k in keys)
                 note = f"C={v['C']}" if "C" in v else ""

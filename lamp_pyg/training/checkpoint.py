@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import torch
+
+from lamp_pyg.training.config import Config
+from lamp_pyg.typed_yaml import to_dict
 
 #: config keys that may differ when a run is resumed: they change how long it runs,
 #: how fast, where files are, and what is reported, not what a step computes
@@ -60,19 +63,23 @@ def _flat(d: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
     return out
 
 
-def resume_differences(old: Dict[str, Any], new: Dict[str, Any]) -> List[str]:
+def resume_differences(old: Dict[str, Any], new: Dict[str, Any],
+                       defaults: Optional[Dict[str, Any]] = None) -> List[str]:
     """Dotted config keys that differ between two config dicts and may not change on
-    resume (everything but :data:`RESUME_MAY_CHANGE`)."""
-    a, b = _flat(old), _flat(new)
+    resume (everything but :data:`RESUME_MAY_CHANGE`). A key that ``old`` lacks (a
+    checkpoint of a version before that setting existed) is no difference while ``new``
+    keeps its value in ``defaults``: new settings default to what earlier versions did."""
+    a, b, d = _flat(old), _flat(new), _flat(defaults or {})
     return sorted(k for k in set(a) | set(b)
-                  if a.get(k) != b.get(k) and k not in RESUME_MAY_CHANGE)
+                  if a.get(k) != b.get(k) and k not in RESUME_MAY_CHANGE
+                  and not (k not in a and k in d and b.get(k) == d[k]))
 
 
 def check_resumable(state: Dict[str, Any], config: Dict[str, Any], data_files: List[str],
                     path: Path) -> None:
     """Refuses to resume ``state`` under a config that changes what a step computes, or on
     data whose content differs (``data_files``: the SHA-256 of each source file)."""
-    diff = resume_differences(state["config"], config)
+    diff = resume_differences(state["config"], config, to_dict(Config()))
     if diff:
         shown = ", ".join(f"{k} ({_flat(state['config']).get(k)!r} -> {_flat(config).get(k)!r})"
                           for k in diff[:8])

@@ -28,6 +28,7 @@ from lamp_pyg.models.lamp import LaMPOptions
 from lamp_pyg.typed_yaml import check_domains, load_yaml, setting
 
 METRICS = ("ebF1", "miF1", "maF1", "ACC", "HA", "mAP")
+SMALL_DATA = 2000  # training samples: below, ``auto`` trains longer and averages seeds
 
 
 def project(cls, obj):
@@ -121,7 +122,7 @@ class TrainConfig:
     warmup_fraction: float = setting(0.0, ge=0.0, lt=1.0)  # ... or as a share of all steps
     lr_schedule: str = setting("constant", choices=("constant", "cosine"))  # after warm-up
     ema_decay: float = setting(0.0, ge=0.0, lt=1.0)  # score and save an EMA of the weights
-    ensemble: int = setting(1, ge=1)  # train this many seeds and score their mean probability
+    ensemble: Union[int, Literal["auto"]] = setting(1, ge=1)  # seeds averaged; auto: ensemble_for
     dist_timeout_minutes: float = setting(10.0, gt=0.0)  # torchrun: a stuck collective fails
     progress: bool = True
 
@@ -133,10 +134,18 @@ class TrainConfig:
 
     def epochs_for(self, num_train: int) -> int:
         """``epochs``, with ``auto`` resolved by the number of training samples: 40 below
-        2,000, else 20 (the recipe's rule; ``RESULTS.md``, "One recipe")."""
+        ``SMALL_DATA``, else 20 (the recipe's rule; ``RESULTS.md``, "One recipe")."""
         if self.epochs != "auto":
             return self.epochs
-        return 40 if num_train < 2000 else 20
+        return 40 if num_train < SMALL_DATA else 20
+
+    def ensemble_for(self, num_train: int) -> int:
+        """``ensemble``, with ``auto`` resolved by the number of training samples: 3 seeds
+        below ``SMALL_DATA`` (cheap there, and a validation split of a few dozen samples
+        makes single runs vary), else 1."""
+        if self.ensemble != "auto":
+            return self.ensemble
+        return 3 if num_train < SMALL_DATA else 1
 
     def warmup(self, total_steps: int) -> int:
         """Warm-up length in optimiser steps for a run of ``total_steps``."""

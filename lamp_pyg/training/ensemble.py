@@ -1,10 +1,10 @@
 """Seed ensembles (``train.ensemble: N``), an option beyond LaMP.
 
-One command trains ``N`` runs that differ only in their seed (``train.seed``,
-``train.seed + 1``, ...) into ``<run_dir>/seed<k>/`` (each an ordinary run directory,
-resumable on its own), then averages the probabilities of their best checkpoints and
-applies the headline protocol to the average: thresholds tuned on validation for the
-ensemble, applied to test. The ensemble's ``results.json`` / ``results.txt`` and
+One command trains ``N`` runs (``auto``: 3 on small data, else 1; ``resolve_ensemble``)
+that differ only in their seed (``train.seed``, ``train.seed + 1``, ...) into
+``<run_dir>/seed<k>/`` (each an ordinary run directory, resumable on its own), then
+averages the probabilities of their best checkpoints and applies the headline protocol to
+the average: thresholds tuned on validation for the ensemble, applied to test. The ensemble's ``results.json`` / ``results.txt`` and
 ``ensemble.json`` (members and thresholds, what ``train.py --predict <run_dir>`` reads)
 are written into ``<run_dir>``.
 """
@@ -26,6 +26,17 @@ from lamp_pyg.training.loop import train
 from lamp_pyg.training.run_dir import RunLock
 from lamp_pyg.training.setup import load_datasets, pick_device
 from lamp_pyg.typed_yaml import dump_yaml, to_dict
+
+
+def resolve_ensemble(cfg: Config, log=print) -> Config:
+    """``train.ensemble: auto`` resolved by the number of training samples
+    (``TrainConfig.ensemble_for``); the ensemble's ``config.yaml`` records the number."""
+    if cfg.train.ensemble != "auto":
+        return cfg
+    n = len(load_datasets(cfg)["train"])  # cached: the members load it again at no cost
+    k = cfg.train.ensemble_for(n)
+    log(f"train.ensemble: auto -> {k} ({n:,} training samples)")
+    return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, ensemble=k))
 
 
 def member_config(cfg: Config, k: int) -> Config:

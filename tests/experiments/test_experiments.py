@@ -205,6 +205,35 @@ def test_baselines_save_each_finished_method_even_if_a_later_one_dies(tmp_path, 
     assert lin["ebF1 chosen"] in (lin["ebF1"], lin["ebF1>=1"]) and "ebF1 chosen" in md
 
 
+def test_baselines_mlp_ensemble_scores_the_mean_of_its_seeds(tmp_path, monkeypatch):
+    write_dense_data(tmp_path / "data" / "mulan" / "emotions")
+    monkeypatch.setenv("LAMP_PYG_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "b.json"
+    runs, real_mlp = {}, baselines.run_mlp
+
+    def recorded(*args, **kw):
+        runs[args[7]] = real_mlp(*args, **kw)
+        return runs[args[7]]
+
+    monkeypatch.setattr(baselines, "run_mlp", recorded)
+    baselines.main(["--data-root", str(tmp_path / "data"), "--datasets", "emotions",
+                    "--methods", "mlp,mlp3", "--seeds", "0,1,2,3", "--out", str(out)])
+    assert sorted(runs) == [0, 1, 2, 3]  # each seed trained once, shared by mlp and mlp3
+    row = json.loads(out.read_text())["results"][0]
+    assert [m["seed"] for m in row["mlp"]] == [0, 1, 2, 3]
+    assert [e["seeds"] for e in row["mlp3"]] == [[0, 1, 2]]  # seed 3 makes no full group
+    ds = baselines.load_splits("emotions", str(tmp_path / "data"), [])[1]
+    Yv, Yt = (ds[s]._data["label"].y.numpy().astype(np.uint8) for s in ("valid", "test"))
+    mean = baselines.headline_report(Yv, np.mean([runs[s]["Sv"] for s in range(3)], 0),
+                                     Yt, np.mean([runs[s]["St"] for s in range(3)], 0),
+                                     at_least_one=True)
+    assert row["mlp3"][0]["ebF1"] == mean["ebF1"]["test"]
+    assert row["mlp3"][0]["ebF1 chosen"] == mean["ebF1"]["chosen"]["test"]
+    assert "| emotions | fixed | mlp3 |" in out.with_suffix(".md").read_text()
+    with pytest.raises(SystemExit):
+        baselines.main(["--data-root", "x", "--methods", "mlp4", "--out", str(out)])
+
+
 def test_rescore_global_equals_the_run_and_adds_per_label(runs, tmp_path):
     out = tmp_path / "r.md"
     rescore.main([str(runs / "prior-seed0"), str(runs / "prior-seed1"),

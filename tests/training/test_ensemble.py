@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import json
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 import torch
 
 from lamp_pyg.evaluation import headline_report
@@ -14,6 +17,8 @@ from lamp_pyg.training.predict import Predictor
 from lamp_pyg.training.setup import load_datasets
 from tests.training.helpers import main_in_process as main
 from tests.training.helpers import write_config
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_ensemble_trains_each_seed_and_scores_the_mean(tmp_path, dense_cfg, capsys):
@@ -58,3 +63,40 @@ def test_ensemble_trains_each_seed_and_scores_the_mean(tmp_path, dense_cfg, caps
     # resuming skips the finished members
     rc, out, err = main(["--config", cfg_path, "--run-dir", run, "--resume"], capsys)
     assert rc == 0 and out.count("finished") == 2 and "epoch 1:" not in out
+
+
+def test_auto_ensemble_averages_three_seeds_on_small_data(tmp_path, dense_cfg, capsys):
+    """72 training samples (< SMALL_DATA): auto -> 3 members, recorded as 3."""
+    cfg_path = write_config(tmp_path / "c.yaml", dense_cfg(train={"epochs": 1, "ensemble": "auto"},
+                                                           eval={"plots": False}))
+    run = tmp_path / "run"
+    rc, out, err = main(["--config", cfg_path, "--run-dir", run], capsys)
+    assert rc == 0, err
+    assert "train.ensemble: auto -> 3 (72 training samples)" in out
+    assert [m.name for m in sorted(run.glob("seed*"))] == ["seed0", "seed1", "seed2"]
+    assert len(json.loads((run / "results.json").read_text())["members_test_ebF1"]) == 3
+    assert load_config(run / "config.yaml").train.ensemble == 3
+    assert load_config(run / "seed1" / "config.yaml").train.ensemble == 1
+
+
+def test_auto_ensemble_is_one_run_on_large_data(tmp_path, dense_cfg, capsys, monkeypatch):
+    monkeypatch.setattr("lamp_pyg.training.config.SMALL_DATA", 50)  # 72 samples is "large"
+    cfg_path = write_config(tmp_path / "c.yaml", dense_cfg(train={"epochs": 1, "ensemble": "auto"},
+                                                           eval={"plots": False}))
+    run = tmp_path / "run"
+    rc, out, err = main(["--config", cfg_path, "--run-dir", run], capsys)
+    assert rc == 0, err
+    assert "train.ensemble: auto -> 1 (72 training samples)" in out
+    assert (run / "best.pt").is_file() and not list(run.glob("seed*"))
+    assert load_config(run / "config.yaml").train.ensemble == 1
+
+
+def test_auto_ensemble_rule(tmp_path):
+    from lamp_pyg.training.config import SMALL_DATA
+    own = REPO / "configs" / "own_data.yaml"
+    t = load_config(own, ["train.ensemble=auto"]).train
+    assert [t.ensemble_for(n) for n in (290, SMALL_DATA - 1, SMALL_DATA, 11621)] == [3, 3, 1, 1]
+    assert load_config(own, ["train.ensemble=2"]).train.ensemble_for(100) == 2  # kept
+    for bad in ("0", "autos"):
+        with pytest.raises(ValueError, match="ensemble"):
+            load_config(own, [f"train.ensemble={bad}"])

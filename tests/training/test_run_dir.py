@@ -112,3 +112,36 @@ def test_resume_differences_ignore_only_the_listed_keys():
     new["train"]["betas"] = [0.9, 0.99]
     assert resume_differences(old, new) == ["train.betas"]
     assert "train.epochs" in RESUME_MAY_CHANGE and "train.seed" not in RESUME_MAY_CHANGE
+
+
+def test_resume_accepts_a_checkpoint_made_before_a_setting_existed():
+    """An older version's checkpoint lacks newer keys: at their defaults they are no
+    difference; set to anything else they are."""
+    defaults = {"train": {"lr": 1.0, "compile": False}, "eval": {"test_every_epoch": True}}
+    old = {"train": {"lr": 1.0}}
+    new = {"train": {"lr": 1.0, "compile": False}, "eval": {"test_every_epoch": True}}
+    assert resume_differences(old, new, defaults) == []
+    assert resume_differences(old, new) == ["eval.test_every_epoch", "train.compile"]
+    new["train"]["compile"] = True
+    assert resume_differences(old, new, defaults) == ["train.compile"]
+    new["train"]["compile"], new["train"]["lr"] = False, 2.0
+    assert resume_differences(old, new, defaults) == ["train.lr"]
+
+
+def test_a_run_from_before_a_setting_existed_resumes(tmp_path, dense_cfg, capsys):
+    """A checkpoint whose config predates eval.test_every_epoch and train.compile (as
+    written by an earlier version) resumes under today's defaults."""
+    import torch
+    cfg = write_config(tmp_path / "c.yaml", dense_cfg(train={"epochs": 1}, eval={"plots": False}))
+    run = tmp_path / "run"
+    assert main(["--config", cfg, "--run-dir", run], capsys)[0] == 0
+    ck = torch.load(run / "last.pt", weights_only=False)
+    del ck["config"]["eval"]["test_every_epoch"], ck["config"]["train"]["compile"]
+    torch.save(ck, run / "last.pt")
+    rc, out, err = main(["--config", cfg, "--run-dir", run, "--resume", "--set", "train.epochs=2"],
+                        capsys)
+    assert rc == 0, err
+    assert "epoch 2:" in out
+    rc, out, err = main(["--config", cfg, "--run-dir", tmp_path / "run", "--resume",
+                         "--set", "train.epochs=3", "--set", "train.compile=true"], capsys)
+    assert rc != 0 and "train.compile" in err
