@@ -65,13 +65,19 @@ def test_ensemble_trains_each_seed_and_scores_the_mean(tmp_path, dense_cfg, caps
     assert rc == 0 and out.count("finished") == 2 and "epoch 1:" not in out
 
 
-def test_auto_ensemble_averages_three_seeds_on_small_data(tmp_path, dense_cfg, capsys):
-    """72 training samples (< SMALL_DATA): auto -> 3 members, recorded as 3."""
+def _train_auto(tmp_path, dense_cfg, capsys):
+    """One ``train.ensemble: auto`` command on the 72 training samples: (run dir, stdout)."""
     cfg_path = write_config(tmp_path / "c.yaml", dense_cfg(train={"epochs": 1, "ensemble": "auto"},
                                                            eval={"plots": False}))
     run = tmp_path / "run"
     rc, out, err = main(["--config", cfg_path, "--run-dir", run], capsys)
     assert rc == 0, err
+    return run, out
+
+
+def test_auto_ensemble_averages_three_seeds_on_small_data(tmp_path, dense_cfg, capsys):
+    """72 training samples (< SMALL_DATA): auto -> 3 members, recorded as 3."""
+    run, out = _train_auto(tmp_path, dense_cfg, capsys)
     assert "train.ensemble: auto -> 3 (72 training samples)" in out
     assert [m.name for m in sorted(run.glob("seed*"))] == ["seed0", "seed1", "seed2"]
     assert len(json.loads((run / "results.json").read_text())["members_test_ebF1"]) == 3
@@ -81,11 +87,7 @@ def test_auto_ensemble_averages_three_seeds_on_small_data(tmp_path, dense_cfg, c
 
 def test_auto_ensemble_is_one_run_on_large_data(tmp_path, dense_cfg, capsys, monkeypatch):
     monkeypatch.setattr("lamp_pyg.training.config.SMALL_DATA", 50)  # 72 samples is "large"
-    cfg_path = write_config(tmp_path / "c.yaml", dense_cfg(train={"epochs": 1, "ensemble": "auto"},
-                                                           eval={"plots": False}))
-    run = tmp_path / "run"
-    rc, out, err = main(["--config", cfg_path, "--run-dir", run], capsys)
-    assert rc == 0, err
+    run, out = _train_auto(tmp_path, dense_cfg, capsys)
     assert "train.ensemble: auto -> 1 (72 training samples)" in out
     assert (run / "best.pt").is_file() and not list(run.glob("seed*"))
     assert load_config(run / "config.yaml").train.ensemble == 1
