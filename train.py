@@ -4,7 +4,7 @@
     python train.py --config configs/default.yaml
     python train.py --config configs/bibtex.yaml --set graph.kind=full --set train.seed=1
     python train.py --config configs/bibtex.yaml --run-dir runs/bibtex-prior --resume
-    python train.py --predict runs/default/best.pt --input "w12 w40 w7"
+    python train.py --predict runs/default-prior-seed0 --input "w12 w40 w7"
 
 Prints the resolved config, trains with a progress bar (loss, samples/s), checkpoints
 (best on validation and last), and writes results.json / results.txt / plots into the
@@ -27,8 +27,9 @@ def main(argv=None) -> int:
     p.add_argument("--run-dir", help="where checkpoints and results go "
                    "(default: run_dir from the config, else runs/<config>-<graph>-seed<seed>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir")
-    p.add_argument("--predict", metavar="CHECKPOINT",
-                   help="predict with a trained checkpoint (best.pt), or an ensemble's run directory")
+    p.add_argument("--predict", metavar="RUN",
+                   help="predict with a trained run: its run directory (a single run or an "
+                        "ensemble), or a checkpoint file (best.pt)")
     p.add_argument("--input", action="append", default=[],
                    help="with --predict: a raw input (text line, or comma-separated feature "
                         "values, or 'idx:val idx:val' pairs); repeatable; '-' reads stdin lines")
@@ -87,7 +88,7 @@ def _train(args) -> int:
         print(f"# config {args.config}" + "".join(f" --set {o}" for o in args.overrides))
         print(dump_yaml(cfg).rstrip())
         print(f"# run directory: {run_dir}")
-    cfg = resolve_ensemble(cfg, log=print if is_main_process() else (lambda *a: None))
+    cfg = resolve_ensemble(cfg, run_dir, log=print if is_main_process() else (lambda *a: None))
     if cfg.train.ensemble > 1:
         report = train_ensemble(cfg, run_dir, resume=args.resume)
         if is_main_process():

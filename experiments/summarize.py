@@ -11,6 +11,8 @@ the seed (``train.seed``, and ``data.split_seed`` for SIDER's random splits) is 
 varies inside a group. Spread is the sample standard deviation (n - 1), shown only with
 two or more seeds. Runs trained with ``eval.at_least_one: true`` also get ebF1 under the
 decoding rule chosen on validation, with how many chose the "at least one label" rule.
+An ensemble's directory (``train.ensemble``) stands for its members (``seed<k>/``), and
+its own score (the members' averaged probabilities) is listed below the table.
 """
 from __future__ import annotations
 
@@ -126,13 +128,33 @@ def summarize(runs: List[Path]) -> Tuple[str, List[Path]]:
     return "\n".join(lines) + "\n", unfinished
 
 
+def expand(runs: List[Path]) -> Tuple[List[Path], List[str]]:
+    """Each ensemble directory replaced by its members; the finished ensembles' lines."""
+    out, lines = [], []
+    for run in runs:
+        members = sorted(m.parent for m in run.glob("seed*/config.yaml")) if run.is_dir() else []
+        if not members:
+            out.append(run)
+            continue
+        out += members
+        if (run / "results.json").is_file():
+            h = json.loads((run / "results.json").read_text())["headline"]["ebF1"]
+            chosen = f", rule chosen on valid {h['chosen']['test']:.4f}" if "chosen" in h else ""
+            lines.append(f"- {run}: ensemble of {len(members)}, headline ebF1 "
+                         f"{h['test']:.4f}{chosen}")
+    return out, lines
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", type=Path, help="run directories (train.py --run-dir)")
     p.add_argument("--out", type=Path, help="also write the table to this markdown file")
     args = p.parse_args(argv)
-    table, unfinished = summarize(args.runs)
+    runs, ensembles = expand(args.runs)
+    table, unfinished = summarize(runs)
     text = table
+    if ensembles:
+        text += "\nEnsembles (members' probabilities averaged):\n" + "\n".join(ensembles) + "\n"
     if unfinished:
         text += "\nUnfinished (no results.json): " + ", ".join(str(u) for u in unfinished) + "\n"
     print(text, end="")

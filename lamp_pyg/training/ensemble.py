@@ -13,14 +13,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
 from lamp_pyg.evaluation import format_table, headline_report
 from lamp_pyg.training.batches import predict_scores
 from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
-from lamp_pyg.training.config import Config
+from lamp_pyg.training.config import Config, load_config
 from lamp_pyg.training.distributed import is_main_process
 from lamp_pyg.training.loop import train
 from lamp_pyg.training.run_dir import RunLock
@@ -28,14 +28,38 @@ from lamp_pyg.training.setup import load_datasets, pick_device
 from lamp_pyg.typed_yaml import dump_yaml, to_dict
 
 
-def resolve_ensemble(cfg: Config, log=print) -> Config:
-    """``train.ensemble: auto`` resolved by the number of training samples
-    (``TrainConfig.ensemble_for``); the ensemble's ``config.yaml`` records the number."""
-    if cfg.train.ensemble != "auto":
-        return cfg
-    n = len(load_datasets(cfg)["train"])  # cached: the members load it again at no cost
-    k = cfg.train.ensemble_for(n)
-    log(f"train.ensemble: auto -> {k} ({n:,} training samples)")
+def held_ensemble(run_dir: Path) -> Optional[int]:
+    """What ``run_dir`` already holds: 1 for a single run, N for an ensemble of N (its
+    ``ensemble.json``, or the ``config.yaml`` it writes before training its members),
+    ``None`` for nothing."""
+    if (run_dir / "ensemble.json").is_file():
+        return len(json.loads((run_dir / "ensemble.json").read_text())["members"])
+    if (run_dir / "last.pt").is_file() or (run_dir / "best.pt").is_file():
+        return 1
+    if (run_dir / "config.yaml").is_file():
+        k = load_config(run_dir / "config.yaml").train.ensemble
+        return k if isinstance(k, int) else None
+    return None
+
+
+def resolve_ensemble(cfg: Config, run_dir: Path, log=print) -> Config:
+    """``train.ensemble`` as a number. ``auto``: what ``run_dir`` already holds (so a
+    resumed run stays what it was), else by the number of training samples
+    (``TrainConfig.ensemble_for``). A number that contradicts what ``run_dir`` holds is
+    refused: a single run and an ensemble never share a directory."""
+    held, k = held_ensemble(Path(run_dir)), cfg.train.ensemble
+    if k == "auto" and held is not None:
+        k, why = held, f"what {run_dir} holds"
+    elif k == "auto":
+        train_ds = load_datasets(cfg)["train"]  # cached: the members load it again at no cost
+        log(train_ds.describe())
+        k, why = cfg.train.ensemble_for(len(train_ds)), f"{len(train_ds):,} training samples"
+    elif held is not None and held != k:
+        what = "a single run" if held == 1 else f"an ensemble of {held}"
+        raise ValueError(f"train.ensemble={k}, but {run_dir} holds {what}: use another "
+                         f"--run-dir (or train.ensemble={held} to resume it)")
+    if cfg.train.ensemble == "auto":
+        log(f"train.ensemble: auto -> {k} ({why})")
     return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, ensemble=k))
 
 
@@ -48,6 +72,9 @@ def member_config(cfg: Config, k: int) -> Config:
 def train_ensemble(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[str, Any]:
     """Trains the members (skipping finished ones when resuming) and scores the average."""
     run_dir = Path(run_dir)
+    if is_main_process():  # recorded first: a resumed `auto` finds what this directory holds
+        run_dir.mkdir(parents=True, exist_ok=True)
+        dump_yaml(to_dict(cfg), run_dir / "config.yaml")
     members: List[Path] = []
     for k in range(cfg.train.ensemble):
         m_cfg, m_dir = member_config(cfg, k), run_dir / f"seed{cfg.train.seed + k}"
@@ -59,7 +86,9 @@ def train_ensemble(cfg: Config, run_dir: Path, resume: bool = False, log=print) 
         train(m_cfg, m_dir, resume=resume, log=log)
     if not is_main_process():  # under torchrun the members trained together; rank 0 scores
         return {}
-    with RunLock(run_dir):
+    with RunLock(run_dir):  # the members' resolved epochs (train.epochs: auto) recorded too
+        epochs = load_config(members[0] / "config.yaml").train.epochs
+        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
         dump_yaml(to_dict(cfg), run_dir / "config.yaml")
         return _score(cfg, run_dir, members, log)
 

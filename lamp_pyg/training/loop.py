@@ -78,6 +78,9 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
     Under ``torchrun`` every process calls this; they train one model together
     (:mod:`~lamp_pyg.training.distributed`) and only rank 0 writes and logs."""
     run_dir = Path(run_dir)
+    if cfg.train.ensemble != 1:
+        raise ValueError(f"train.ensemble={cfg.train.ensemble!r}: train() trains one run; "
+                         "ensembles: lamp_pyg.training.ensemble.train_ensemble (train.py)")
     check_run_dir(run_dir)
     if cfg.train.num_threads:
         torch.set_num_threads(cfg.train.num_threads)

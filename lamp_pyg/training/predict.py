@@ -100,11 +100,20 @@ class Predictor:
 
     @classmethod
     def load(cls, path, at_least_one: Optional[bool] = None) -> "Predictor":
-        """A checkpoint file, or an ensemble's run directory."""
+        """A checkpoint file, or a run directory: an ensemble's (``ensemble.json``) or a
+        single run's (its ``best.pt``)."""
         from pathlib import Path
-        if Path(path).is_dir() and (Path(path) / "ensemble.json").is_file():
+        path = Path(path)
+        if path.is_dir() and (path / "ensemble.json").is_file():
             return cls.from_ensemble(path, at_least_one=at_least_one)
-        return cls.from_checkpoint(path, at_least_one=at_least_one)
+        if path.is_dir() and not (path / "best.pt").is_file():
+            seeds = sorted(p.name for p in path.glob("seed*/best.pt"))
+            raise FileNotFoundError(
+                f"{path} holds no best.pt and no ensemble.json"
+                + (f" (an unfinished ensemble? members so far: {', '.join(seeds)})" if seeds
+                   else " (an unfinished run?)"))
+        return cls.from_checkpoint(path / "best.pt" if path.is_dir() else path,
+                                   at_least_one=at_least_one)
 
     def parse(self, text: str):
         """A raw input line -> the reader's input form for this dataset."""

@@ -100,6 +100,26 @@ def test_summary_cli_writes_markdown(runs, tmp_path):
     assert "Unfinished (no results.json)" in text and "prior-seed2" in text
 
 
+def test_summary_expands_an_ensemble_into_its_members(runs, tmp_path):
+    """An ensemble directory (members in seed<k>/) counts as its members; its own score
+    is listed under the table; an unfinished one only contributes its members."""
+    import shutil
+    ens = tmp_path / "ens"
+    for s in (0, 1):
+        shutil.copytree(runs / f"prior-seed{s}", ens / f"seed{s}")
+    head = {"ebF1": {"test": 0.5, "chosen": {"test": 0.55, "rule": "at_least_one"}}}
+    (ens / "results.json").write_text(json.dumps({"headline": head}))
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(runs / "prior-seed0", unfinished / "seed7")
+    out = tmp_path / "t.md"
+    summarize.main([str(ens), str(unfinished), "--out", str(out)])
+    text = out.read_text()
+    prior = next(r for r in text.splitlines() if "| prior |" in r)
+    assert prior.split("|")[5].strip() == "0, 0, 1"  # seed0 of both, seed1 of the ensemble
+    assert f"- {ens}: ensemble of 2, headline ebF1 0.5000, rule chosen on valid 0.5500" in text
+    assert str(unfinished) + ":" not in text
+
+
 def test_baseline_features_dense_data_are_the_standardised_values(dense_cfg, tmp_path):
     cfg = load_config(write_config(tmp_path / "c.yaml", dense_cfg()))
     ds = load_datasets(cfg)

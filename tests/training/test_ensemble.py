@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 from pathlib import Path
 
@@ -65,12 +66,12 @@ def test_ensemble_trains_each_seed_and_scores_the_mean(tmp_path, dense_cfg, caps
     assert rc == 0 and out.count("finished") == 2 and "epoch 1:" not in out
 
 
-def _train_auto(tmp_path, dense_cfg, capsys):
+def _train_auto(tmp_path, dense_cfg, capsys, *extra, **train):
     """One ``train.ensemble: auto`` command on the 72 training samples: (run dir, stdout)."""
-    cfg_path = write_config(tmp_path / "c.yaml", dense_cfg(train={"epochs": 1, "ensemble": "auto"},
-                                                           eval={"plots": False}))
+    cfg_path = write_config(tmp_path / "c.yaml", dense_cfg(
+        train={"epochs": 1, "ensemble": "auto", **train}, eval={"plots": False}))
     run = tmp_path / "run"
-    rc, out, err = main(["--config", cfg_path, "--run-dir", run], capsys)
+    rc, out, err = main(["--config", cfg_path, "--run-dir", run, *extra], capsys)
     assert rc == 0, err
     return run, out
 
@@ -102,3 +103,60 @@ def test_auto_ensemble_rule(tmp_path):
     for bad in ("0", "autos"):
         with pytest.raises(ValueError, match="ensemble"):
             load_config(own, [f"train.ensemble={bad}"])
+
+
+def test_auto_ensemble_records_the_members_epochs(tmp_path, dense_cfg, capsys):
+    """train.epochs: auto (lr ~ 0 and patience 1 stop each member at epoch 2): the
+    ensemble's config.yaml records the number its members resolved, 40."""
+    run, _ = _train_auto(tmp_path, dense_cfg, capsys, epochs="auto", patience=1, lr=1e-12)
+    assert load_config(run / "config.yaml").train.epochs == 40
+    assert load_config(run / "seed0" / "config.yaml").train.epochs == 40
+
+
+def test_resume_keeps_what_the_run_directory_holds(tmp_path, dense_cfg, capsys):
+    """auto on resume: a directory holding a single run stays one (an earlier run of the
+    same config with ensemble 1); an interrupted ensemble finishes as an ensemble."""
+    single = write_config(tmp_path / "s.yaml", dense_cfg(train={"epochs": 1},
+                                                          eval={"plots": False}))
+    run = tmp_path / "run"
+    assert main(["--config", single, "--run-dir", run], capsys)[0] == 0
+    rc, out, err = main(["--config", single, "--run-dir", run, "--resume", "--set",
+                         "train.ensemble=auto", "--set", "train.epochs=2"], capsys)
+    assert rc == 0, err
+    assert f"train.ensemble: auto -> 1 (what {run} holds)" in out and "epoch 2:" in out
+    assert not list(run.glob("seed*"))
+    for k in (2, 3):  # a number that contradicts the directory is refused
+        rc, out, err = main(["--config", single, "--run-dir", run, "--resume", "--set",
+                             f"train.ensemble={k}"], capsys)
+        assert rc == 2 and "holds a single run" in err and "another --run-dir" in err
+
+    ens, _ = _train_auto(tmp_path / "e", dense_cfg, capsys)
+    for f in ("ensemble.json", "results.json"):  # as if killed while training seed2
+        (ens / f).unlink()
+    shutil.rmtree(ens / "seed2")
+    rc, out, err = main(["--config", tmp_path / "e" / "c.yaml", "--run-dir", ens, "--resume"],
+                        capsys)
+    assert rc == 0, err
+    assert f"train.ensemble: auto -> 3 (what {ens} holds)" in out
+    assert out.count("finished") == 2 and (ens / "seed2" / "results.json").is_file()
+    assert (ens / "ensemble.json").is_file()
+    rc, out, err = main(["--config", single, "--run-dir", ens, "--resume"], capsys)
+    assert rc == 2 and "holds an ensemble of 3" in err
+
+
+def test_predict_takes_any_run_directory(tmp_path, dense_cfg, capsys, monkeypatch):
+    monkeypatch.setattr("lamp_pyg.training.config.SMALL_DATA", 50)  # auto -> one run
+    run, _ = _train_auto(tmp_path, dense_cfg, capsys)
+    line = "0.1,0.2,0.3,0.4,0.5,0.6"
+    rc, out, err = main(["--predict", run, "--input", line], capsys)
+    assert rc == 0 and "6 of 6 features known" in out, err
+    (run / "best.pt").unlink()
+    rc, out, err = main(["--predict", run, "--input", line], capsys)
+    assert rc == 2 and "holds no best.pt and no ensemble.json" in err
+
+
+def test_train_refuses_an_ensemble_setting(tmp_path, dense_cfg):
+    from lamp_pyg.training.loop import train
+    cfg = load_config(write_config(tmp_path / "c.yaml", dense_cfg(train={"ensemble": "auto"})))
+    with pytest.raises(ValueError, match="train_ensemble"):
+        train(cfg, tmp_path / "run")
