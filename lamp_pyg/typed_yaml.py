@@ -38,6 +38,7 @@ import copy
 import dataclasses
 import difflib
 import functools
+import os
 import re
 import types
 import typing
@@ -704,7 +705,8 @@ def dump_yaml(obj: Any, path: Optional[Union[str, Path]] = None) -> str:
 
     Args:
         obj: A dataclass instance or a mapping of plain values.
-        path: Output file (missing parent folders are created); ``None``: only return it.
+        path: Output file, replaced atomically (missing parent folders are created);
+            ``None``: only return it.
 
     Returns:
         The YAML text.
@@ -715,5 +717,7 @@ def dump_yaml(obj: Any, path: Optional[Union[str, Path]] = None) -> str:
         return text
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)  # atomic: a reader (another process) never sees half a file
     return text

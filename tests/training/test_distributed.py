@@ -142,3 +142,22 @@ def test_resume_after_a_mid_epoch_kill_is_exact_under_ddp(tmp_path, dense_cfg):
     a = torch.load(tmp_path / "straight" / "last.pt", weights_only=False)["model"]
     b = torch.load(run / "last.pt", weights_only=False)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_an_auto_ensemble_under_torchrun_equals_one_process(tmp_path, dense_cfg, capsys):
+    """train.ensemble: auto on 72 samples -> 3 members, each trained by both processes
+    together; rank 0 scores the average. Dropout 0: as in one process."""
+    from tests.training.helpers import main_in_process as main
+    cfg = write_config(tmp_path / "c.yaml", dense_cfg(
+        model={"dropout": 0.0}, train={"epochs": 1, "batch_size": 8, "ensemble": "auto"},
+        eval={"plots": False}))
+    rc, _, err = main(["--config", cfg, "--run-dir", tmp_path / "one"], capsys)
+    assert rc == 0, err
+    r = torchrun(["--config", cfg, "--run-dir", tmp_path / "two"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count("train.ensemble: auto -> 3 (72 training samples)") == 1
+    for s in ("seed0", "seed1", "seed2"):
+        _compare(tmp_path / "one" / s, tmp_path / "two" / s)
+    ra, rb = (json.loads((tmp_path / d / "results.json").read_text())["headline"]["ebF1"]
+              for d in ("one", "two"))
+    assert ra["test"] == pytest.approx(rb["test"], abs=1e-6)
