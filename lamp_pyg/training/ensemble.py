@@ -4,9 +4,9 @@ One command trains ``N`` runs (``auto``: 3 on small data, else 1; ``resolve_ense
 that differ only in their seed (``train.seed``, ``train.seed + 1``, ...) into
 ``<run_dir>/seed<k>/`` (each an ordinary run directory, resumable on its own), then
 averages the probabilities of their best checkpoints and applies the headline protocol to
-the average: thresholds tuned on validation for the ensemble, applied to test. The ensemble's ``results.json`` / ``results.txt`` and
-``ensemble.json`` (members and thresholds, what ``train.py --predict <run_dir>`` reads)
-are written into ``<run_dir>``.
+the average: thresholds tuned on validation for the ensemble, applied to test. The
+ensemble's ``results.json`` / ``results.txt`` and ``ensemble.json`` (members and
+thresholds, what ``train.py --predict <run_dir>`` reads) are written into ``<run_dir>``.
 """
 from __future__ import annotations
 
