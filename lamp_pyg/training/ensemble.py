@@ -116,7 +116,8 @@ def _score(cfg: Config, run_dir: Path, members: List[Path], log) -> Dict[str, An
                                per_label=cfg.eval.per_label_thresholds,
                                at_least_one=cfg.eval.at_least_one)
     singles = [json.loads((m / "results.json").read_text())["headline"] for m in members]
-    report = {"dataset": ds["train"].name, "graph": cfg.graph.kind, "seed": cfg.train.seed,
+    graph = json.loads((members[0] / "results.json").read_text())["graph"]  # auto resolved
+    report = {"dataset": ds["train"].name, "graph": graph, "seed": cfg.train.seed,
               "ensemble": [str(m) for m in members], "select_metric": cfg.train.select_metric,
               "headline": headline,
               "members_test_ebF1": [s["ebF1"]["test"] for s in singles]}

@@ -37,7 +37,7 @@ from lamp_pyg.training.batches import (bucketed_order, epoch_batches, epoch_orde
 from lamp_pyg.training.distributed import World
 from lamp_pyg.training.checkpoint import (CheckpointError, check_resumable, load_checkpoint,
                                           model_from_checkpoint, save_checkpoint)
-from lamp_pyg.training.config import Config
+from lamp_pyg.training.config import DENSE_GRAPH_EDGES, Config
 from lamp_pyg.training.ema import WeightAverage
 from lamp_pyg.training.run_dir import (RunLock, append_metrics, check_run_dir,
                                        rewrite_metrics)
@@ -96,6 +96,10 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
     ds, graph, model = build(cfg)  # before the run directory exists: bad data leaves none
     if world.main:
         distributed.barrier(world)
+    if cfg.graph.kind == "auto":  # resolved by build_label_graph; config.yaml records it
+        cfg = dataclasses.replace(cfg, graph=dataclasses.replace(cfg.graph, kind=graph.kind))
+        log(f"graph.kind: auto -> {graph.kind} ({graph.num_labels:,} labels; knn when the "
+            f"prior graph has more than {DENSE_GRAPH_EDGES:,} edges)")
     if cfg.train.epochs == "auto":  # resolved once; config.yaml records the number
         n = len(ds["train"])
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(

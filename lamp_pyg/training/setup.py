@@ -18,7 +18,7 @@ import torch
 from lamp_pyg.data.dataset import LaMPDataset
 from lamp_pyg.graphs import LabelGraph
 from lamp_pyg.models import LaMP, LaMPConfig
-from lamp_pyg.training.config import Config, TrainConfig
+from lamp_pyg.training.config import DENSE_GRAPH_EDGES, Config, TrainConfig
 
 ENV_CACHE = "LAMP_PYG_CACHE"
 
@@ -96,6 +96,9 @@ def load_datasets(cfg: Config) -> Dict[str, LaMPDataset]:
 
 
 def build_label_graph(cfg: Config, train: LaMPDataset) -> LabelGraph:
+    """The label graph of ``cfg.graph`` from the training labels; ``kind: auto`` builds the
+    prior graph and keeps it unless :meth:`GraphConfig.kind_for` asks for knn (the returned
+    graph's ``kind`` says which)."""
     g = cfg.graph
     if g.kind == "given":
         path = os.path.expanduser(g.edge_file)
@@ -104,21 +107,24 @@ def build_label_graph(cfg: Config, train: LaMPDataset) -> LabelGraph:
                                     "of label pairs 'a b', one per line)")
         return LabelGraph.from_edge_list(path, train.label_names, Y=train.train_labels)
     params = {"prior": {"min_count": g.min_count}, "conditional": {"tau": g.tau},
-              "knn": {"k": g.k}}.get(g.kind, {})
-    return LabelGraph.from_labels(train.train_labels, g.kind, label_names=train.label_names,
-                                  num_labels=train.num_labels, **params)
+              "knn": {"k": g.k}}
 
+    def of_kind(kind: str) -> LabelGraph:
+        return LabelGraph.from_labels(train.train_labels, kind, label_names=train.label_names,
+                                      num_labels=train.num_labels, **params.get(kind, {}))
 
-# A label graph above this many edges makes the per-sample label-to-label attention the
-# bulk of a step (delicious' prior graph: 314,167 edges, 3.7 s per step against 0.72 s with knn)
-DENSE_GRAPH_EDGES = 50_000
+    if g.kind != "auto":
+        return of_kind(g.kind)
+    prior = of_kind("prior")
+    kind = g.kind_for(prior.num_edges)
+    return prior if kind == "prior" else of_kind(kind)
 
 
 def graph_hint(cfg: Config, graph: LabelGraph) -> Optional[str]:
     """A line suggesting ``graph.kind: knn`` when the label graph is large and dense."""
-    if graph.num_edges <= DENSE_GRAPH_EDGES or cfg.graph.kind == "knn":
+    if graph.num_edges <= DENSE_GRAPH_EDGES or graph.kind == "knn":
         return None
-    return (f"note: the {cfg.graph.kind} label graph has {graph.num_edges:,} edges "
+    return (f"note: the {graph.kind} label graph has {graph.num_edges:,} edges "
             f"({graph.num_edges / graph.num_labels:.0f} per label); every sample attends over "
             f"all of them. --set graph.kind=knn (graph.k={cfg.graph.k} neighbours per label) "
             "trained delicious (983 labels) about 5x faster per step (README, Which config)")

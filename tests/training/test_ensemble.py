@@ -86,6 +86,18 @@ def test_auto_ensemble_averages_three_seeds_on_small_data(tmp_path, dense_cfg, c
     assert load_config(run / "seed1" / "config.yaml").train.ensemble == 1
 
 
+def test_an_ensemble_records_the_graph_kind_auto_resolved_to(tmp_path, dense_cfg, capsys,
+                                                              monkeypatch):
+    monkeypatch.setattr("lamp_pyg.training.config.DENSE_GRAPH_EDGES", 0)  # -> knn
+    cfg_path = write_config(tmp_path / "c.yaml", dense_cfg(
+        graph={"kind": "auto"}, train={"epochs": 1, "ensemble": 2}, eval={"plots": False}))
+    rc, out, err = main(["--config", cfg_path, "--run-dir", tmp_path / "run"], capsys)
+    assert rc == 0, err
+    assert out.count("graph.kind: auto -> knn") == 2  # once per member
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["graph"] == "knn"
+    assert load_config(tmp_path / "run" / "seed1" / "config.yaml").graph.kind == "knn"
+
+
 def test_auto_ensemble_is_one_run_on_large_data(tmp_path, dense_cfg, capsys, monkeypatch):
     monkeypatch.setattr("lamp_pyg.training.config.SMALL_DATA", 50)  # 72 samples is "large"
     run, out = _train_auto(tmp_path, dense_cfg, capsys)

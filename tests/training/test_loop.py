@@ -355,6 +355,44 @@ def test_auto_epochs_rule():
         load_config(REPO / "configs" / "own_data.yaml", ["train.epochs=0"])
 
 
+def test_auto_graph_rule():
+    from lamp_pyg.training.config import DENSE_GRAPH_EDGES
+    g = load_config(REPO / "configs" / "own_data.yaml", ["graph.kind=auto"]).graph
+    assert (g.kind_for(0), g.kind_for(DENSE_GRAPH_EDGES), g.kind_for(DENSE_GRAPH_EDGES + 1)) \
+        == ("prior", "prior", "knn")
+    full = load_config(REPO / "configs" / "own_data.yaml", ["graph.kind=full"]).graph
+    assert full.kind_for(10 ** 9) == "full"  # a named kind is kept
+    with pytest.raises(ValueError, match="graph.kind"):
+        load_config(REPO / "configs" / "own_data.yaml", ["graph.kind=automatic"])
+
+
+@pytest.mark.parametrize("limit,kind", [(10 ** 6, "prior"), (0, "knn")])
+def test_auto_graph_resolves_records_and_resumes(tmp_path, dense_cfg, monkeypatch, limit, kind):
+    """graph.kind: auto builds the prior graph, or knn above DENSE_GRAPH_EDGES edges; the
+    log, config.yaml, results.json and the model's edges all say which, and the same
+    command resumes the run."""
+    monkeypatch.setattr("lamp_pyg.training.config.DENSE_GRAPH_EDGES", limit)
+    cfg = dense_cfg(graph={"kind": "auto", "k": 1}, train={"epochs": 1}, eval={"plots": False})
+    lines = []
+    rep = run(cfg, tmp_path, log=lambda *a: lines.append(" ".join(map(str, a))))
+    assert any(line.startswith(f"graph.kind: auto -> {kind} (3 labels;") for line in lines)
+    assert rep["graph"] == kind
+    assert load_config(tmp_path / "run" / "config.yaml").graph.kind == kind
+    ck = load_checkpoint(tmp_path / "run" / "best.pt")
+    train_ds = load_datasets(load_config(tmp_path / "run" / "config.yaml"))["train"]
+    from lamp_pyg.graphs import LabelGraph
+
+    def graph(which, **kw):
+        return LabelGraph.from_labels(train_ds.train_labels, which, num_labels=3, **kw).edge_index
+    expected = graph(kind, **({"k": 1} if kind == "knn" else {}))
+    assert torch.equal(model_from_checkpoint(ck).label_edge_index, expected)
+    if kind == "knn":  # the two kinds differ on this data
+        assert not torch.equal(expected, graph("prior"))
+    cfg["train"]["epochs"] = 2
+    rep = run(cfg, tmp_path, resume=True)
+    assert rep["epochs"] == 2 and rep["graph"] == kind
+
+
 def test_patience_must_not_be_negative(tmp_path, dense_cfg):
     with pytest.raises(ValueError, match="patience"):
         run(dense_cfg(train={"patience": -1}), tmp_path)
@@ -550,5 +588,6 @@ def test_a_large_dense_label_graph_logs_the_knn_hint():
     hint = graph_hint(cfg, big)
     assert "57,600 edges" in hint and "graph.kind=knn" in hint and "graph.k=16" in hint
     assert graph_hint(cfg, LabelGraph.from_labels(Y[:, :10], "prior")) is None  # small
-    knn = load_config(REPO / "configs" / "own_data.yaml", ["graph.kind=knn"])
-    assert graph_hint(knn, big) is None  # already the remedy
+    big_knn = LabelGraph.from_labels(Y, "knn", k=239)
+    assert big_knn.num_edges > DENSE_GRAPH_EDGES
+    assert graph_hint(cfg, big_knn) is None  # already the remedy
