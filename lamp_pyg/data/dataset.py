@@ -165,7 +165,8 @@ class LaMPDataset(InMemoryDataset):
         meta = build_meta(prep, raw, self.options)
         meta["source"] = self.fingerprint
         fmt = FORMATS.get(self.fingerprint["format"])
-        meta["tokenizer"] = fmt.tokenizer if fmt is not None else "reuters"
+        meta["tokenizer"] = (self.fingerprint.get("options", {}).get("tokenizer")
+                             or (fmt.tokenizer if fmt is not None else "reuters"))
         _write_json(meta, self.processed_paths[3])
         _write_json(self.fingerprint, os.path.join(self.source_dir, "source.json"))
         self.cache_status = f"built in {time.perf_counter() - t0:.1f} s"

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from lamp_pyg.io.base import RawDataset
+from lamp_pyg.io.text_table import TOKENIZERS, get_tokenizer
 from lamp_pyg.typed_yaml import check_domains, setting
 
 ENV_DATA = "LAMP_PYG_DATA"
@@ -73,6 +74,9 @@ class SourceSpec:
         delimiter: ``text_table``: field separator (default: tab for .tsv/.txt, else comma).
         label_sep: ``text_table`` / ``jsonl``: separator of labels in one cell (default:
             whitespace).
+        tokenizer: ``text_table`` / ``jsonl``: how texts become tokens, both lower-cased:
+            ``reuters`` (default: words and numbers; punctuation and ``_`` separate) or
+            ``words`` (whitespace only, for pre-tokenised inputs such as ``tag_a c01.2``).
         missing: ``arff``: what a ``?`` value means: ``error`` or ``zero``.
         zero_based: ``libsvm``: feature indices start at 0 (default: 0-based when a file
             starts with the Extreme Classification header line ``N F L``, else 1-based,
@@ -94,6 +98,7 @@ class SourceSpec:
     columns: Optional[List[str]] = None
     delimiter: Optional[str] = None
     label_sep: Optional[str] = None
+    tokenizer: Optional[str] = setting(None, choices=TOKENIZERS)
     missing: str = setting("error", choices=("error", "zero"))
     zero_based: Optional[bool] = None
     encoding: str = "utf-8"
@@ -254,7 +259,7 @@ class Format:
 
 
 _SPLITS = ("train", "valid", "test", "encoding")
-_TEXT = ("text_field", "label_field", "id_field", "label_sep")
+_TEXT = ("text_field", "label_field", "id_field", "label_sep", "tokenizer")
 FORMATS: Dict[str, Format] = {
     "arff": Format(_read_arff, ("train", "test"),
                    _SPLITS + ("labels", "num_labels", "labels_first", "missing")),
@@ -379,11 +384,10 @@ def resolve_source(name: Optional[str], spec: Optional[SourceSpec] = None,
 
 # ---------------------------------------------------------------------- one raw input
 def tokenizer(name: Optional[str]) -> Callable[[str], List[str]]:
-    """How a format's texts were tokenised (``reuters`` or ``words``)."""
-    if name == "reuters":
-        from lamp_pyg.io.reuters import tokenize
-        return tokenize
-    return lambda text: text.lower().split()
+    """How a dataset's texts were tokenised (``reuters`` or ``words``;
+    :func:`~lamp_pyg.io.text_table.get_tokenizer`); ``None`` (data cached without the
+    name) meant ``words``."""
+    return get_tokenizer(name or "words")
 
 
 def parse_input(kind: str, text: str, tokenizer_name: Optional[str] = None,

@@ -14,8 +14,9 @@ The formats users most often arrive with (files -> :class:`~lamp_pyg.io.base.Raw
   numbers, or one string split like a table cell. Blank lines are skipped and counted.
 
 Labels are kept as given (any strings; ``label_sep`` splits a cell, default: any
-whitespace). Texts are lower-cased and tokenised exactly as Reuters
-(:func:`lamp_pyg.io.reuters.tokenize`), so prediction encodes new text the same way. A
+whitespace). Texts are lower-cased and tokenised by ``tokenizer`` (:func:`get_tokenizer`):
+``reuters`` (the default) exactly as Reuters (:func:`lamp_pyg.io.reuters.tokenize`),
+``words`` on whitespace only; prediction encodes new text the same way. A
 sample with an empty text or no label is kept here (the dataset step decides, and
 counts, what it drops). Every problem raises :class:`~lamp_pyg.io.base.DataFormatError`
 naming the file and line.
@@ -25,15 +26,36 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit, read_text_lines
-from lamp_pyg.io.reuters import tokenize
+from lamp_pyg.io.reuters import tokenize as reuters_tokenize
 
 PathLike = Union[str, Path]
 Fields = Union[str, Sequence[str]]
 
-__all__ = ["read_text_table", "read_jsonl", "read_text_dataset", "split_labels"]
+__all__ = ["TOKENIZERS", "get_tokenizer", "read_text_table", "read_jsonl", "read_text_dataset",
+           "split_labels"]
+
+
+#: How texts become tokens (``data.tokenizer``); the first is the default.
+TOKENIZERS = ("reuters", "words")
+
+
+def get_tokenizer(name: Optional[str]) -> Callable[[str], List[str]]:
+    """The tokenizer called ``name`` (``None``: ``reuters``): ``reuters`` lower-cases and
+    keeps words and numbers (punctuation and ``_`` separate, :data:`~lamp_pyg.io.reuters.
+    TOKEN_PATTERN`); ``words`` lower-cases and splits on whitespace only, so pre-tokenised
+    inputs (``tag_a``, ``c01.2``, ``#ml``) stay whole."""
+    if name in (None, "reuters"):
+        return reuters_tokenize
+    if name == "words":
+        return _words
+    raise ValueError(f"unknown tokenizer {name!r}: expected one of {', '.join(TOKENIZERS)}")
+
+
+def _words(text: str) -> List[str]:
+    return text.lower().split()
 
 
 def split_labels(cell: str, label_sep: Optional[str]) -> List[str]:
@@ -88,6 +110,7 @@ def _table_rows(path: Path, delimiter: str, encoding: str, skipped: Dict[str, in
 def read_text_table(path: PathLike, *, text_field: Fields = "text", label_field: str = "labels",
                     id_field: Optional[str] = None, columns: Optional[Sequence[str]] = None,
                     delimiter: Optional[str] = None, label_sep: Optional[str] = None,
+                    tokenizer: Optional[str] = None,
                     encoding: str = "utf-8") -> Tuple[RawSplit, Dict[str, int]]:
     """Read one CSV / TSV file of texts and label lists.
 
@@ -99,6 +122,7 @@ def read_text_table(path: PathLike, *, text_field: Fields = "text", label_field:
         columns: Names of the columns when the file has no header row.
         delimiter: Field separator; default tab for ``.tsv``/``.txt``/``.tab``, else comma.
         label_sep: Separator between labels in a cell; default any whitespace.
+        tokenizer: How texts become tokens (:data:`TOKENIZERS`; default ``reuters``).
         encoding: Text encoding.
 
     Returns:
@@ -107,6 +131,7 @@ def read_text_table(path: PathLike, *, text_field: Fields = "text", label_field:
         blank lines skipped.
     """
     path = Path(path)
+    tokenize = get_tokenizer(tokenizer)
     delimiter = delimiter or _default_delimiter(path)
     skipped: Dict[str, int] = {}
     rows = _table_rows(path, delimiter, encoding, skipped)
@@ -144,12 +169,14 @@ def _json_labels(value, path: Path, line: int, key: str, label_sep: Optional[str
 
 def read_jsonl(path: PathLike, *, text_field: Fields = "text", label_field: str = "labels",
                id_field: Optional[str] = None, label_sep: Optional[str] = None,
+               tokenizer: Optional[str] = None,
                encoding: str = "utf-8") -> Tuple[RawSplit, Dict[str, int]]:
     """Read one JSON Lines file of ``{text_field: str, label_field: [labels]}`` objects.
 
     Arguments and result as :func:`read_text_table` (no ``columns`` / ``delimiter``).
     """
     path = Path(path)
+    tokenize = get_tokenizer(tokenizer)
     inputs, labels, ids, blank = [], [], [], 0
     for line, raw in enumerate(_lines(path, encoding), start=1):
         if not raw.strip():

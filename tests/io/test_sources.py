@@ -41,6 +41,7 @@ def test_paths_expand_home_and_variables(tmp_path, monkeypatch):
                                                                 "'jsonl'"]),
     (dict(format="arff", train="a", test="b", text_field="body"), ["text_field"]),
     (dict(format="libsvm", train="a", test="b", missing="zero"), ["missing"]),
+    (dict(format="arff", train="a", test="b", tokenizer="words"), ["tokenizer has no effect"]),
 ])
 def test_a_format_says_what_it_needs_and_what_it_ignores(kwargs, words):
     with pytest.raises(ValueError) as e:
@@ -61,6 +62,7 @@ def test_fingerprint_follows_content_options_and_path(tmp_path):
     a = spec.fingerprint()
     assert a == spec.fingerprint() and set(a["files"]) == {spec.train, spec.test}
     assert SourceSpec(**{**spec.__dict__, "label_sep": ";"}).fingerprint()["key"] != a["key"]
+    assert SourceSpec(**{**spec.__dict__, "tokenizer": "words"}).fingerprint()["key"] != a["key"]
     (tmp_path / "train.csv").write_text("text,labels\nhello world,a b\nbye,c\n")
     assert spec.fingerprint()["key"] != a["key"]
     (tmp_path / "copy").mkdir()

@@ -4,7 +4,8 @@ import json
 import pytest
 
 from lamp_pyg.io.base import DataFormatError
-from lamp_pyg.io.text_table import read_jsonl, read_text_dataset, read_text_table, split_labels
+from lamp_pyg.io.text_table import (get_tokenizer, read_jsonl, read_text_dataset,
+                                    read_text_table, split_labels)
 
 
 def write(path, text):
@@ -22,6 +23,21 @@ def test_csv_with_header_quotes_and_label_strings(tmp_path):
     assert split.inputs == [["oil", "prices", "again"], ["two", "lines"], []]
     assert split.labels == [["crude", "ship"], ["grain"], []]  # empty text and labels kept
     assert skipped == {}
+
+
+def test_the_words_tokenizer_keeps_pre_tokenised_inputs_whole(tmp_path):
+    """reuters (default) splits at ``_`` and punctuation, so ``w3_1`` and ``w1_3`` make the
+    same bag; ``words`` splits on whitespace only. Both lower-case."""
+    f = write(tmp_path / "t.csv", "text,labels\nW3_1 w1_3 C01.2 #ml,a\n")
+    j = write(tmp_path / "t.jsonl", json.dumps({"text": "W3_1 w1_3 C01.2 #ml", "labels": ["a"]}))
+    assert read_text_table(f)[0].inputs == [["w3", "1", "w1", "3", "c01", "2", "ml"]]
+    words = ["w3_1", "w1_3", "c01.2", "#ml"]
+    assert read_text_table(f, tokenizer="words")[0].inputs == [words]
+    assert read_jsonl(j, tokenizer="words")[0].inputs == [words]
+    assert read_jsonl(j, tokenizer="reuters")[0].inputs == read_text_table(f)[0].inputs
+    with pytest.raises(ValueError, match="unknown tokenizer 'spaces': expected one of "
+                                         "reuters, words"):
+        get_tokenizer("spaces")
 
 
 def test_libmultilabel_tsv_without_header(tmp_path):

@@ -17,6 +17,8 @@ FORMATS = {
                    "label_field": "tags", "id_field": "id", "label_sep": ";"},
     "libmultilabel-tsv": {"format": "text_table", "train": "train.txt", "test": "test.txt",
                           "columns": ["id", "labels", "text"], "id_field": "id"},
+    "csv-words": {"format": "text_table", "train": "w-train.csv", "test": "w-test.csv",
+                  "tokenizer": "words"},
     "jsonl": {"format": "jsonl", "train": "train.jsonl", "test": "test.jsonl",
               "text_field": "abstract", "label_field": "topics"},
     "arff-xml": {"format": "arff", "train": "own-train.arff", "test": "own-test.arff",
@@ -46,6 +48,27 @@ def test_each_format_trains_from_a_config_and_predicts(tmp_path, data):
     assert pred.label_names[int(P[0].argmax())] == "science"
     known, total = pred.known([line])[0]
     assert known == total == 4
+
+
+def test_the_words_tokenizer_trains_and_predicts_pre_tokenised_text(tmp_path):
+    """data.tokenizer: words keeps ``tag_x`` whole in the vocabulary, and prediction
+    splits new text the same way (the default would read ``tag`` and ``x``)."""
+    rows = ["text,labels"] + [f"tag_{'ab'[i % 2]}{i % 5} filler_{i % 3},{'ab'[i % 2]}"
+                              for i in range(60)]
+    for split in ("train", "test"):
+        (tmp_path / f"{split}.csv").write_text("\n".join(rows) + "\n")
+    data = {"format": "text_table", "train": "train.csv", "test": "test.csv",
+            "tokenizer": "words"}
+    import tests.training.own_data as own
+    own_write = own.write_files
+    try:
+        own.write_files = lambda d, folder: None  # the files above, not the generator's
+        run = train_own(data, tmp_path, epochs=1)
+    finally:
+        own.write_files = own_write
+    pred = Predictor.from_checkpoint(run["run_dir"] / "best.pt")
+    assert pred.known(["tag_a0 filler_1 tag_zz", "Tag_B1"]) == [(2, 3), (1, 1)]
+    assert "tag_a0" in pred.tok2id and "tag" not in pred.tok2id
 
 
 @pytest.mark.realdata
