@@ -3,6 +3,11 @@
 
     python experiments/baselines.py --data-root ../shared/data \
         --datasets bibtex,reuters --out experiments/results/baselines-$(date +%F).json
+    python experiments/baselines.py --config my.yaml --out runs/baselines-my.json  # your data
+
+``--datasets`` names shipped configs (``configs/<name>.yaml``); ``--config`` (with
+``--set key=value`` overrides, as for ``train.py``) reads any config, so your own files
+get the same splits, vocabulary and thresholds protocol as the LaMP run on that config.
 
 - ``linear``: scikit-learn one-vs-rest logistic regression (what many users try
   first). Text and bag-of-features inputs become tf-idf vectors of the token ids
@@ -47,11 +52,27 @@ from lamp_pyg.evaluation import headline_report  # noqa: E402
 C_GRID = tuple(round(m * 10.0 ** e, 6) for e in range(-4, 5) for m in (1, 3))[:-1]
 
 
-def load_splits(name: str, data_root: str, overrides: List[str]):
+def load_splits(config: Path, overrides: List[str]):
     from lamp_pyg.training.config import load_config
     from lamp_pyg.training.loop import load_datasets
-    cfg = load_config(REPO / "configs" / f"{name}.yaml", [f"data.root={data_root}"] + overrides)
+    cfg = load_config(config, overrides)
     return cfg, load_datasets(cfg)
+
+
+def jobs(a) -> List[tuple]:
+    """``(name, config path, overrides)`` per dataset (and per SIDER split) to score."""
+    if a.config:
+        return [(a.name or Path(a.config).stem, Path(a.config), list(a.overrides))]
+    if not a.data_root:
+        raise SystemExit("error: --datasets needs --data-root (where the downloads are)")
+    out = []
+    for name in a.datasets.split(","):
+        # SIDER has no fixed split: several seeded splits; the others: the fixed split
+        splits = ([[f"data.split_seed={s}"] for s in range(a.sider_splits)]
+                  if name == "sider" else [[]])
+        out += [(name, REPO / "configs" / f"{name}.yaml", [f"data.root={a.data_root}", *ov])
+                for ov in splits]
+    return out
 
 
 def features(ds, vocab_size: int):
@@ -203,8 +224,12 @@ def summary(rep) -> Dict[str, float]:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data-root", required=True)
-    p.add_argument("--datasets", default="bibtex,reuters")
+    p.add_argument("--data-root", help="with --datasets: the folder of the downloads")
+    p.add_argument("--datasets", default="bibtex,reuters", help="shipped configs' names")
+    p.add_argument("--config", help="any config instead of --datasets (e.g. your own data)")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY=VALUE", help="with --config: overrides, as for train.py")
+    p.add_argument("--name", help="with --config: the row's name (default: the file's stem)")
     p.add_argument("--methods", default="frequency,linear,mlp")
     p.add_argument("--seeds", default="0,1,2", help="MLP seeds (sider's splits: --sider-splits)")
     p.add_argument("--sider-splits", type=int, default=5)
@@ -221,53 +246,50 @@ def main(argv=None) -> int:
         p.error(f"--methods mlp3 needs at least 3 --seeds, got {seeds}")
     out = {"command": "python experiments/baselines.py " + " ".join(argv or sys.argv[1:]),
            "date": datetime.now().isoformat(timespec="seconds"), "results": []}
-    for name in a.datasets.split(","):
-        # SIDER has no fixed split: several seeded splits; the others: the fixed split
-        splits = ([[f"data.split_seed={s}"] for s in range(a.sider_splits)]
-                  if name == "sider" else [[]])
-        for ov in splits:
-            t0 = time.time()
-            cfg, ds = load_splits(name, a.data_root, ov)
-            V = int(ds["train"].meta["model_kwargs"].get("vocab_size", 0))
-            (Xtr, Ytr), (Xv, Yv), (Xt, Yt) = (features(ds[s], V) for s in ("train", "valid", "test"))
-            dense = isinstance(Xtr, np.ndarray)
-            print(f"[{name}{' ' + ov[0] if ov else ''}] train {Xtr.shape}, valid {Xv.shape[0]}, "
-                  f"test {Xt.shape[0]}, labels {Ytr.shape[1]}", file=sys.stderr)
-            row = {"dataset": name, "split": ov[0] if ov else "fixed"}
-            out["results"].append(row)
+    for name, config, ov in jobs(a):
+        split_ov = [o for o in ov if o.startswith("data.split_seed=")]
+        t0 = time.time()
+        cfg, ds = load_splits(config, ov)
+        V = int(ds["train"].meta["model_kwargs"].get("vocab_size", 0))
+        (Xtr, Ytr), (Xv, Yv), (Xt, Yt) = (features(ds[s], V) for s in ("train", "valid", "test"))
+        dense = isinstance(Xtr, np.ndarray)
+        print(f"[{name}{' ' + split_ov[0] if split_ov else ''}] train {Xtr.shape}, valid "
+              f"{Xv.shape[0]}, test {Xt.shape[0]}, labels {Ytr.shape[1]}", file=sys.stderr)
+        row = {"dataset": name, "split": split_ov[0] if split_ov else "fixed"}
+        out["results"].append(row)
 
-            def save():  # after every method and MLP seed: a killed run keeps what finished
-                row["seconds"] = round(time.time() - t0, 1)
-                Path(a.out).write_text(json.dumps(out, indent=1))
-                Path(a.out).with_suffix(".md").write_text(render(out))
+        def save():  # after every method and MLP seed: a killed run keeps what finished
+            row["seconds"] = round(time.time() - t0, 1)
+            Path(a.out).write_text(json.dumps(out, indent=1))
+            Path(a.out).with_suffix(".md").write_text(render(out))
 
-            if "frequency" in methods:
-                row["frequency"] = summary(run_frequency(Ytr, Yv, Yt)["report"])
-                save()
-            if "linear" in methods:
-                best = run_linear(Xtr, Ytr, Xv, Yv, Xt, Yt, dense, lambda s: print(s, file=sys.stderr))
-                row["linear"] = {"C": best["C"], **summary(best["report"])}
-                save()
-            mlps = {}  # seed -> finished run (shared by mlp and mlp3)
-
-            def mlp(s):
-                if s not in mlps:
-                    mlps[s] = run_mlp(Xtr, Ytr, Xv, Yv, Xt, Yt, dense, s, cfg.model.dropout,
-                                      lambda m: print(m, file=sys.stderr))
-                return mlps[s]
-
-            if "mlp" in methods:
-                row["mlp"] = []
-                for s in seeds:
-                    r = mlp(s)
-                    row["mlp"].append({"seed": s, "epoch": r["epoch"], **summary(r["report"])})
-                    save()
-            if "mlp3" in methods:
-                row["mlp3"] = []
-                for group in seed_groups(seeds):
-                    row["mlp3"].append(mlp_ensemble([mlp(s) for s in group], group, Yv, Yt))
-                    save()
+        if "frequency" in methods:
+            row["frequency"] = summary(run_frequency(Ytr, Yv, Yt)["report"])
             save()
+        if "linear" in methods:
+            best = run_linear(Xtr, Ytr, Xv, Yv, Xt, Yt, dense, lambda s: print(s, file=sys.stderr))
+            row["linear"] = {"C": best["C"], **summary(best["report"])}
+            save()
+        mlps = {}  # seed -> finished run (shared by mlp and mlp3)
+
+        def mlp(s):
+            if s not in mlps:
+                mlps[s] = run_mlp(Xtr, Ytr, Xv, Yv, Xt, Yt, dense, s, cfg.model.dropout,
+                                  lambda m: print(m, file=sys.stderr))
+            return mlps[s]
+
+        if "mlp" in methods:
+            row["mlp"] = []
+            for s in seeds:
+                r = mlp(s)
+                row["mlp"].append({"seed": s, "epoch": r["epoch"], **summary(r["report"])})
+                save()
+        if "mlp3" in methods:
+            row["mlp3"] = []
+            for group in seed_groups(seeds):
+                row["mlp3"].append(mlp_ensemble([mlp(s) for s in group], group, Yv, Yt))
+                save()
+        save()
     print(render(out))
     return 0
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from lamp_pyg.training.config import load_config
 from lamp_pyg.training.loop import load_datasets, train
@@ -242,7 +243,8 @@ def test_baselines_mlp_ensemble_scores_the_mean_of_its_seeds(tmp_path, monkeypat
     row = json.loads(out.read_text())["results"][0]
     assert [m["seed"] for m in row["mlp"]] == [0, 1, 2, 3]
     assert [e["seeds"] for e in row["mlp3"]] == [[0, 1, 2]]  # seed 3 makes no full group
-    ds = baselines.load_splits("emotions", str(tmp_path / "data"), [])[1]
+    ds = baselines.load_splits(REPO / "configs" / "emotions.yaml",
+                               [f"data.root={tmp_path / 'data'}"])[1]
     Yv, Yt = (ds[s]._data["label"].y.numpy().astype(np.uint8) for s in ("valid", "test"))
     mean = baselines.headline_report(Yv, np.mean([runs[s]["Sv"] for s in range(3)], 0),
                                      Yt, np.mean([runs[s]["St"] for s in range(3)], 0),
@@ -252,6 +254,30 @@ def test_baselines_mlp_ensemble_scores_the_mean_of_its_seeds(tmp_path, monkeypat
     assert "| emotions | fixed | mlp3 |" in out.with_suffix(".md").read_text()
     with pytest.raises(SystemExit):
         baselines.main(["--data-root", "x", "--methods", "mlp4", "--out", str(out)])
+
+
+def test_baselines_read_any_config_such_as_your_own_files(tmp_path, monkeypatch):
+    """--config my.yaml --set ...: a user's CSV gets the baselines on the splits, vocabulary
+    and protocol of the LaMP run on that config; the row is named by --name or the file."""
+    from tests.training.own_data import write_files
+    data = {"format": "text_table", "train": "movies-train.csv", "test": "movies-test.csv"}
+    write_files(data, tmp_path)
+    cfg = tmp_path / "my.yaml"
+    cfg.write_text(yaml.safe_dump({"data": {**data, "root": str(tmp_path),
+                                            "cache": str(tmp_path / "cache")}}))
+    out = tmp_path / "b.json"
+    baselines.main(["--config", str(cfg), "--set", "data.valid_fraction=0.2", "--methods",
+                    "frequency,linear,mlp", "--seeds", "0", "--out", str(out)])
+    row = json.loads(out.read_text())["results"][0]
+    assert row["dataset"] == "my" and row["split"] == "fixed"
+    assert row["linear"]["ebF1"] > row["frequency"]["ebF1"]  # the words carry the labels
+    ds = baselines.load_splits(cfg, ["data.valid_fraction=0.2"])[1]
+    assert len(ds["valid"]) == 16  # the override reached the data (20% of 80)
+    baselines.main(["--config", str(cfg), "--name", "movies", "--methods", "frequency",
+                    "--out", str(out)])
+    assert json.loads(out.read_text())["results"][0]["dataset"] == "movies"
+    with pytest.raises(SystemExit, match="--datasets needs --data-root"):
+        baselines.main(["--datasets", "emotions", "--out", str(out)])
 
 
 def test_rescore_global_equals_the_run_and_adds_per_label(runs, tmp_path):
