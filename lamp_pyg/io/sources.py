@@ -42,8 +42,8 @@ from lamp_pyg.typed_yaml import check_domains, setting
 
 ENV_DATA = "LAMP_PYG_DATA"
 #: every format a source can name (the keys of :data:`FORMATS`)
-FORMAT_NAMES = ("arff", "libsvm", "text_table", "jsonl", "reuters", "sider", "lamp_text",
-                "lamp_pt", "synthetic")
+FORMAT_NAMES = ("arff", "libsvm", "text_table", "numeric_table", "jsonl", "reuters", "sider",
+                "lamp_text", "lamp_pt", "synthetic")
 #: keys that hold paths
 FILE_KEYS = ("path", "train", "valid", "test", "labels")
 SPLIT_KEYS = ("train", "valid", "test")
@@ -67,17 +67,22 @@ class SourceSpec:
         labels_first: ``arff`` with ``num_labels``: labels are the first attributes (MEKA).
         text_field: ``text_table`` / ``jsonl``: the text column or key, or a list of them
             (joined with a space).
-        label_field: ``text_table`` / ``jsonl``: the label column or key.
+        label_field: ``text_table`` / ``jsonl`` / ``numeric_table``: the label column or key
+            (one cell of label strings).
+        label_columns: ``numeric_table``: one 0/1 column per label, instead of
+            ``label_field`` (the columns' names are the label names).
         id_field: ``text_table`` / ``jsonl``: a column or key of record ids (for messages).
-        columns: ``text_table`` without a header row: the names of its columns
-            (LibMultiLabel: ``[id, labels, text]``).
-        delimiter: ``text_table``: field separator (default: tab for .tsv/.txt, else comma).
+        columns: ``text_table`` / ``numeric_table`` without a header row: the names of its
+            columns (LibMultiLabel: ``[id, labels, text]``).
+        delimiter: ``text_table`` / ``numeric_table``: field separator (default: tab for
+            .tsv/.txt, else comma).
         label_sep: ``text_table`` / ``jsonl``: separator of labels in one cell (default:
             whitespace).
         tokenizer: ``text_table`` / ``jsonl``: how texts become tokens, both lower-cased:
             ``reuters`` (default: words and numbers; punctuation and ``_`` separate) or
             ``words`` (whitespace only, for pre-tokenised inputs such as ``tag_a c01.2``).
-        missing: ``arff``: what a ``?`` value means: ``error`` or ``zero``.
+        missing: ``arff`` / ``numeric_table``: what a missing value (``?``; in a table also
+            an empty cell, ``NA``, ``nan``) means: ``error`` or ``zero``.
         zero_based: ``libsvm``: feature indices start at 0 (default: 0-based when a file
             starts with the Extreme Classification header line ``N F L``, else 1-based,
             the LIBSVM convention). Prediction reads indices the same way.
@@ -94,6 +99,7 @@ class SourceSpec:
     labels_first: bool = False
     text_field: Union[str, List[str]] = "text"
     label_field: str = "labels"
+    label_columns: Optional[List[str]] = None
     id_field: Optional[str] = None
     columns: Optional[List[str]] = None
     delimiter: Optional[str] = None
@@ -116,6 +122,11 @@ class SourceSpec:
                 continue
             raise ValueError(f"{f.name} has no effect with format {self.format!r} (it reads "
                              f"{', '.join(fmt.uses) or 'no file'})")
+        if self.label_columns is not None and self.label_field != "labels":
+            raise ValueError("set label_columns (one 0/1 column per label) or label_field "
+                             "(one cell of labels), not both")
+        if self.label_columns is not None and not self.label_columns:
+            raise ValueError("label_columns is empty: expected the names of the label columns")
         lacking = [k for k in fmt.needs if getattr(self, k) is None]
         if lacking:
             raise ValueError(f"format {self.format!r} needs {' and '.join(lacking)}")
@@ -226,6 +237,12 @@ def _read_text(fmt: str):
     return read
 
 
+def _read_numeric(name: str, s: SourceSpec) -> RawDataset:
+    from lamp_pyg.io.numeric_table import read_numeric_dataset
+    kwargs = {k: getattr(s, k) for k in FORMATS["numeric_table"].uses if k not in FILE_KEYS}
+    return read_numeric_dataset(name, s.split_files(), **kwargs)
+
+
 def _read_whole(module: str, function: str, with_name: bool = False):
     def read(name: str, s: SourceSpec) -> RawDataset:
         import importlib
@@ -267,6 +284,9 @@ FORMATS: Dict[str, Format] = {
                      _SPLITS + ("labels", "num_labels", "zero_based")),
     "text_table": Format(_read_text("text_table"), ("train", "test"),
                          _SPLITS + _TEXT + ("columns", "delimiter"), "reuters"),
+    "numeric_table": Format(_read_numeric, ("train", "test"),
+                            _SPLITS + ("label_field", "label_columns", "id_field", "label_sep",
+                                       "columns", "delimiter", "missing")),
     "jsonl": Format(_read_text("jsonl"), ("train", "test"), _SPLITS + _TEXT, "reuters"),
     "reuters": Format(_read_whole("lamp_pyg.io.reuters", "read_reuters"), ("path",), ("path",),
                       "reuters"),

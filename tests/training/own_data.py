@@ -85,7 +85,18 @@ def _libsvm(rows, d: Dict) -> str:
     return "\n".join(out) + "\n"
 
 
-WRITERS = {"text_table": _text_table, "jsonl": _jsonl, "arff": _arff, "libsvm": _libsvm}
+def _numeric_table(rows, d: Dict) -> str:
+    """Word counts as numeric feature columns, then one 0/1 column per label."""
+    feats = _features()
+    out = [",".join(feats + LABELS)]
+    for toks, labs in rows:
+        out.append(",".join([str(toks.count(f)) for f in feats] +
+                            ["1" if l in labs else "0" for l in LABELS]))
+    return "\n".join(out) + "\n"
+
+
+WRITERS = {"text_table": _text_table, "jsonl": _jsonl, "arff": _arff, "libsvm": _libsvm,
+           "numeric_table": _numeric_table}
 
 
 def write_files(d: Dict, folder: Path) -> None:
@@ -106,6 +117,8 @@ def write_files(d: Dict, folder: Path) -> None:
 def raw_line(fmt: str, zero_based: bool = False) -> str:
     """A prediction input for a model trained on files of ``fmt``."""
     toks = WORDS["science"][:2] + NOISE[:2]
+    if fmt == "numeric_table":
+        return ",".join(str(toks.count(f)) for f in _features())
     if fmt in ("arff", "libsvm"):
         base = 1 if fmt == "libsvm" and not zero_based else 0
         return " ".join(f"{_features().index(t) + base}:1" for t in toks)

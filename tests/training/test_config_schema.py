@@ -227,7 +227,8 @@ def test_every_numeric_and_choice_key_has_a_domain():
     """A number or a choice without a domain would accept anything: each such key says
     what it accepts (bools, paths and free strings are exempt)."""
     free = {"data.path", "data.train", "data.valid", "data.test", "data.labels",
-            "data.text_field", "data.label_field", "data.id_field", "data.columns",
+            "data.text_field", "data.label_field", "data.label_columns", "data.id_field",
+            "data.columns",
             "data.delimiter", "data.label_sep", "data.encoding", "data.split_file",
             "data.name", "data.root", "data.cache", "graph.edge_file", "train.device"}
     for section, obj in _sections().items():

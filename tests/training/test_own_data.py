@@ -50,6 +50,22 @@ def test_each_format_trains_from_a_config_and_predicts(tmp_path, data):
     assert known == total == 4
 
 
+def test_a_numeric_table_trains_from_a_config_and_predicts(tmp_path):
+    """format: numeric_table: numeric feature columns and one 0/1 column per label."""
+    from tests.training.own_data import LABELS as names
+    data = {"name": "counts", "format": "numeric_table", "train": "train.csv",
+            "test": "test.csv", "label_columns": list(names)}
+    run = train_own(data, tmp_path)
+    assert run["report"]["headline"]["mAP"]["test"] > 0.75, run["report"]["headline"]["mAP"]
+    pred = Predictor.from_checkpoint(run["run_dir"] / "best.pt")
+    assert pred.label_names == list(names)  # the columns' order
+    line = raw_line("numeric_table")
+    assert pred.label_names[int(pred.predict_proba([line])[0].argmax())] == "science"
+    assert pred.known([line]) == [(28, 28)]
+    with pytest.raises(ValueError, match="expected 28 feature values, got 3"):
+        pred.predict_proba(["1,2,3"])
+
+
 def test_the_words_tokenizer_trains_and_predicts_pre_tokenised_text(tmp_path):
     """data.tokenizer: words keeps ``tag_x`` whole in the vocabulary, and prediction
     splits new text the same way (the default would read ``tag`` and ``x``)."""
@@ -97,3 +113,38 @@ def test_shipped_own_data_configs_train_on_the_publishers_files(name, stats, dat
             raw["distinct_labelsets"]) == stats
     assert report["epochs"] == 1 and 0.0 <= report["headline"]["ebF1"]["test"] <= 1.0
     assert any(f"data {name}: arff: train" in l for l in lines)
+
+
+@pytest.mark.realdata
+def test_emotions_as_a_numeric_table_gives_the_arff_samples(data_root, tmp_path):
+    """MULAN's emotions written as a CSV of numbers (72 feature columns, 6 label columns)
+    prepares into exactly the samples its ARFF gives: same splits, values and labels."""
+    import numpy as np
+
+    from lamp_pyg.io.arff import read_arff_dataset, read_mulan_labels
+    from lamp_pyg.training.config import load_config
+    from lamp_pyg.training.loop import load_datasets
+    from tests.conftest import REPO
+    root = data_root / "mulan" / "emotions"
+    raw = read_arff_dataset("emotions", {s: root / f"emotions-{s}.arff" for s in ("train", "test")},
+                            label_names=read_mulan_labels(root / "emotions.xml"))
+    for split, s in raw.splits.items():
+        rows = [",".join(raw.feature_names + raw.label_names)] + [
+            ",".join([repr(float(v)) for v in x] +
+                     ["1" if i in labs else "0" for i in range(len(raw.label_names))])
+            for x, labs in zip(s.inputs, s.labels)]
+        (tmp_path / f"{split}.csv").write_text("\n".join(rows) + "\n")
+    common = [f"data.cache={tmp_path / 'cache'}", "data.format=numeric_table"]
+    csv = load_datasets(load_config(REPO / "configs" / "own_data.yaml", common + [
+        f"data.train={tmp_path / 'train.csv'}", f"data.test={tmp_path / 'test.csv'}",
+        "data.label_columns=[" + ", ".join(raw.label_names) + "]"]))
+    arff = load_datasets(load_config(REPO / "configs" / "own_data.yaml", [
+        f"data.cache={tmp_path / 'cache'}", "data.name=emotions", "data.format=null",
+        "data.train=null", "data.test=null", f"data.root={data_root}"]))
+    for split in ("train", "valid", "test"):
+        a, b = csv[split], arff[split]
+        assert len(a) == len(b) > 0
+        for k in range(0, len(a), 17):
+            assert np.array_equal(a[k]["token"].value.numpy(), b[k]["token"].value.numpy())
+            assert np.array_equal(a[k]["token"].x.numpy(), b[k]["token"].x.numpy())
+            assert np.array_equal(a[k]["label"].y.numpy(), b[k]["label"].y.numpy())
