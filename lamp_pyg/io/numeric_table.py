@@ -24,8 +24,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit
-from lamp_pyg.io.text_table import (PathLike, _column_index, _default_delimiter, _table_rows,
-                                    split_labels)
+from lamp_pyg.io.text_table import PathLike, _column_index, open_table, split_labels
 
 __all__ = ["read_numeric_table", "read_numeric_dataset"]
 
@@ -84,16 +83,7 @@ def read_numeric_table(path: PathLike, *, label_columns: Optional[Sequence[str]]
     """Read one file: ``(split, column names, feature names, skipped)``; the split's labels
     are label *strings* (turned into indices by :func:`read_numeric_dataset`)."""
     path = Path(path)
-    skipped: Dict[str, int] = {}
-    rows = _table_rows(path, delimiter or _default_delimiter(path), encoding, skipped)
-    if columns is None:
-        first = next(rows, None)
-        if first is None:
-            raise DataFormatError(path, None, "empty file: expected a header row naming the "
-                                              "columns, then one row per sample")
-        names = [c.strip() for c in first[1]]
-    else:
-        names = list(columns)
+    names, rows, skipped = open_table(path, columns, delimiter, encoding)
     lab, feats, idc = _layout(path, names, label_columns, label_field, id_field)
     X, labels, ids = [], [], []
     for line, row in rows:

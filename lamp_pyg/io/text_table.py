@@ -107,6 +107,21 @@ def _table_rows(path: Path, delimiter: str, encoding: str, skipped: Dict[str, in
                               "fields") from None
 
 
+def open_table(path: Path, columns: Optional[Sequence[str]], delimiter: Optional[str],
+               encoding: str):
+    """``(column names, rows, skipped)`` of a delimited file: the names from ``columns`` or
+    the header row; ``rows`` yields (line number, fields) and fills ``skipped``."""
+    skipped: Dict[str, int] = {}
+    rows = _table_rows(path, delimiter or _default_delimiter(path), encoding, skipped)
+    if columns is not None:
+        return list(columns), rows, skipped
+    first = next(rows, None)
+    if first is None:
+        raise DataFormatError(path, None, "empty file: expected a header row naming the "
+                                          "columns, then one row per sample")
+    return [c.strip() for c in first[1]], rows, skipped
+
+
 def read_text_table(path: PathLike, *, text_field: Fields = "text", label_field: str = "labels",
                     id_field: Optional[str] = None, columns: Optional[Sequence[str]] = None,
                     delimiter: Optional[str] = None, label_sep: Optional[str] = None,
@@ -132,17 +147,7 @@ def read_text_table(path: PathLike, *, text_field: Fields = "text", label_field:
     """
     path = Path(path)
     tokenize = get_tokenizer(tokenizer)
-    delimiter = delimiter or _default_delimiter(path)
-    skipped: Dict[str, int] = {}
-    rows = _table_rows(path, delimiter, encoding, skipped)
-    if columns is None:
-        first = next(rows, None)
-        if first is None:
-            raise DataFormatError(path, None, "empty file: expected a header row naming the "
-                                              "columns, then one row per sample")
-        names = [c.strip() for c in first[1]]
-    else:
-        names = list(columns)
+    names, rows, skipped = open_table(path, columns, delimiter, encoding)
     text_cols = _column_index(path, names, text_field, "text_field")
     label_col = _column_index(path, names, label_field, "label_field")[0]
     id_col = _column_index(path, names, id_field, "id_field")[0] if id_field else None
