@@ -3,9 +3,11 @@
 The layout of most tabular data (a CSV from pandas, OpenML or scikit-multilearn), read
 with no code (``format: numeric_table``):
 
-- **labels** either as one 0/1 column per label (``label_columns: [l1, l2, ...]``, the
-  columns' names are the label names) or as one cell of label strings
-  (``label_field``, default ``labels``; ``label_sep`` splits it, default whitespace);
+- **labels** either as one 0/1 column per label, named (``label_columns: [l1, l2, ...]``)
+  or counted (``num_labels: n``: the last ``n`` columns, the first with ``labels_first``,
+  the id column aside), the columns' names being the label names; or as one cell of
+  label strings (``label_field``, default ``labels``; ``label_sep`` splits it, default
+  whitespace);
 - an optional id column (``id_field``);
 - **every other column is a feature** and must hold a number. An empty cell, ``?``,
   ``NA`` or ``nan`` is missing: an error naming file, line and column, or 0 with
@@ -19,7 +21,7 @@ feature (``data.dense_mode: nodes``), standardised on the training split.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -29,6 +31,27 @@ from lamp_pyg.io.text_table import PathLike, _column_index, open_table, split_la
 __all__ = ["read_numeric_table", "read_numeric_dataset"]
 
 MISSING = ("", "?", "na", "nan", "null")
+
+
+class Table(NamedTuple):
+    """One file read: its split (labels as strings), column names, feature column names,
+    label column names (``None``: one cell of labels) and what was skipped or replaced."""
+
+    split: RawSplit
+    columns: List[str]
+    features: List[str]
+    label_columns: Optional[List[str]]
+    skipped: Dict[str, int]
+
+
+def _counted_labels(path: Path, names: List[str], num_labels: int, labels_first: bool,
+                    id_field: Optional[str]) -> List[str]:
+    """The names of the first or last ``num_labels`` columns, the id column aside."""
+    cols = [n for n in names if n != id_field]
+    if num_labels >= len(cols):
+        raise DataFormatError(path, 1, f"num_labels={num_labels} leaves no feature column "
+                                       f"among the {len(cols)} columns {cols[:8]}")
+    return cols[:num_labels] if labels_first else cols[-num_labels:]
 
 
 def _layout(path: Path, names: List[str], label_columns, label_field: str,
@@ -76,14 +99,17 @@ def _label_bits(row, cols: List[int], names: List[str], path: Path, line: int) -
 
 
 def read_numeric_table(path: PathLike, *, label_columns: Optional[Sequence[str]] = None,
+                       num_labels: Optional[int] = None, labels_first: bool = False,
                        label_field: str = "labels", id_field: Optional[str] = None,
                        columns: Optional[Sequence[str]] = None, delimiter: Optional[str] = None,
                        label_sep: Optional[str] = None, missing: str = "error",
-                       encoding: str = "utf-8"):
-    """Read one file: ``(split, column names, feature names, skipped)``; the split's labels
-    are label *strings* (turned into indices by :func:`read_numeric_dataset`)."""
+                       encoding: str = "utf-8") -> Table:
+    """Read one file (the keys as in the module docstring); the split's labels are label
+    *strings*, turned into indices by :func:`read_numeric_dataset`."""
     path = Path(path)
     names, rows, skipped = open_table(path, columns, delimiter, encoding)
+    if num_labels:
+        label_columns = _counted_labels(path, names, num_labels, labels_first, id_field)
     lab, feats, idc = _layout(path, names, label_columns, label_field, id_field)
     X, labels, ids = [], [], []
     for line, row in rows:
@@ -96,25 +122,26 @@ def read_numeric_table(path: PathLike, *, label_columns: Optional[Sequence[str]]
                       else split_labels(row[lab[0]], label_sep))
         ids.append(row[idc] if idc is not None else f"{path.name}:{line}")
     X = np.asarray(X, dtype=np.float32).reshape(len(ids), len(feats))
-    return RawSplit("dense", X, labels, ids), names, [names[j] for j in feats], skipped
+    return Table(RawSplit("dense", X, labels, ids), names, [names[j] for j in feats],
+                 list(label_columns) if label_columns else None, skipped)
 
 
 def read_numeric_dataset(name: str, files: Mapping[str, PathLike], **kwargs) -> RawDataset:
     """Several files (``'train'``, ``'test'``, optionally ``'valid'``) as one dataset; every
-    file must have the train file's columns. Label names: the ``label_columns`` in their
+    file must have the train file's columns. Label names: the label columns in their
     order, else every label string seen in any split, sorted."""
     parts = {split: read_numeric_table(p, **kwargs) for split, p in files.items()}
-    _, names, feature_names, _ = parts["train"]
-    for split, (_, other, _, _) in parts.items():
-        if other != names:
-            raise DataFormatError(Path(files[split]), 1, f"columns {other[:8]} differ from the "
-                                  f"train file's {names[:8]}: expected the same columns")
-    cols = kwargs.get("label_columns")
-    label_names = (list(cols) if cols else
-                   sorted({l for s, *_ in parts.values() for labs in s.labels for l in labs}))
+    train = parts["train"]
+    for split, t in parts.items():
+        if t.columns != train.columns:
+            raise DataFormatError(Path(files[split]), 1, f"columns {t.columns[:8]} differ from "
+                                  f"the train file's {train.columns[:8]}: expected the same columns")
+    label_names = train.label_columns or sorted(
+        {l for t in parts.values() for labs in t.split.labels for l in labs})
+    feature_names = train.features
     index = {n: i for i, n in enumerate(label_names)}
     splits, skipped = {}, {}
-    for split, (s, _, _, skip) in parts.items():
+    for split, (s, _, _, _, skip) in parts.items():
         splits[split] = RawSplit("dense", s.inputs,
                                  [sorted(index[l] for l in labs) for labs in s.labels], s.ids)
         skipped.update({f"{k} ({split})": v for k, v in skip.items()})

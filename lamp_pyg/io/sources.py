@@ -64,7 +64,9 @@ class SourceSpec:
             labels); ``libsvm``: a file of label names, one per line (line i names id i).
         num_labels: ``arff`` without XML: the number of label attributes (the last ones,
             or the first with ``labels_first``); otherwise MEKA's ``-C`` option decides.
-        labels_first: ``arff`` with ``num_labels``: labels are the first attributes (MEKA).
+            ``numeric_table``: the number of 0/1 label columns, the same way.
+        labels_first: ``arff`` / ``numeric_table`` with ``num_labels``: labels are the
+            first attributes (MEKA) / columns.
         text_field: ``text_table`` / ``jsonl``: the text column or key, or a list of them
             (joined with a space).
         label_field: ``text_table`` / ``jsonl`` / ``numeric_table``: the label column or key
@@ -122,9 +124,13 @@ class SourceSpec:
                 continue
             raise ValueError(f"{f.name} has no effect with format {self.format!r} (it reads "
                              f"{', '.join(fmt.uses) or 'no file'})")
-        if self.label_columns is not None and self.label_field != "labels":
-            raise ValueError("set label_columns (one 0/1 column per label) or label_field "
-                             "(one cell of labels), not both")
+        given = [k for k, on in (("label_columns", self.label_columns is not None),
+                                 ("label_field", self.label_field != "labels"),
+                                 ("num_labels", self.num_labels is not None)) if on]
+        if self.format == "numeric_table" and len(given) > 1:
+            raise ValueError(f"set one of {' or '.join(given)}: label_columns names the 0/1 "
+                             "label columns, num_labels counts them, label_field is one cell "
+                             "of labels")
         if self.label_columns is not None and not self.label_columns:
             raise ValueError("label_columns is empty: expected the names of the label columns")
         lacking = [k for k in fmt.needs if getattr(self, k) is None]
@@ -285,8 +291,9 @@ FORMATS: Dict[str, Format] = {
     "text_table": Format(_read_text("text_table"), ("train", "test"),
                          _SPLITS + _TEXT + ("columns", "delimiter"), "reuters"),
     "numeric_table": Format(_read_numeric, ("train", "test"),
-                            _SPLITS + ("label_field", "label_columns", "id_field", "label_sep",
-                                       "columns", "delimiter", "missing")),
+                            _SPLITS + ("label_field", "label_columns", "num_labels",
+                                       "labels_first", "id_field", "label_sep", "columns",
+                                       "delimiter", "missing")),
     "jsonl": Format(_read_text("jsonl"), ("train", "test"), _SPLITS + _TEXT, "reuters"),
     "reuters": Format(_read_whole("lamp_pyg.io.reuters", "read_reuters"), ("path",), ("path",),
                       "reuters"),

@@ -116,9 +116,11 @@ def test_shipped_own_data_configs_train_on_the_publishers_files(name, stats, dat
 
 
 @pytest.mark.realdata
-def test_emotions_as_a_numeric_table_gives_the_arff_samples(data_root, tmp_path):
-    """MULAN's emotions written as a CSV of numbers (72 feature columns, 6 label columns)
-    prepares into exactly the samples its ARFF gives: same splits, values and labels."""
+@pytest.mark.parametrize("by", ["label_columns", "num_labels"])
+def test_emotions_as_a_numeric_table_gives_the_arff_samples(data_root, tmp_path, by):
+    """MULAN's emotions written as a CSV of numbers (72 feature columns, then 6 label
+    columns, named or counted) prepares into exactly the samples its ARFF gives: same
+    splits, values and labels."""
     import numpy as np
 
     from lamp_pyg.io.arff import read_arff_dataset, read_mulan_labels
@@ -137,7 +139,9 @@ def test_emotions_as_a_numeric_table_gives_the_arff_samples(data_root, tmp_path)
     common = [f"data.cache={tmp_path / 'cache'}", "data.format=numeric_table"]
     csv = load_datasets(load_config(REPO / "configs" / "own_data.yaml", common + [
         f"data.train={tmp_path / 'train.csv'}", f"data.test={tmp_path / 'test.csv'}",
-        "data.label_columns=[" + ", ".join(raw.label_names) + "]"]))
+        "data.label_columns=[" + ", ".join(raw.label_names) + "]" if by == "label_columns"
+        else "data.num_labels=6"]))
+    assert csv["train"].label_names == raw.label_names
     arff = load_datasets(load_config(REPO / "configs" / "own_data.yaml", [
         f"data.cache={tmp_path / 'cache'}", "data.name=emotions", "data.format=null",
         "data.train=null", "data.test=null", f"data.root={data_root}"]))
