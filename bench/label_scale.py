@@ -56,7 +56,7 @@ def _data(args):
 def _build(args, spec):
     import torch
     from lamp_pyg.models import LaMP, LaMPConfig
-    from lamp_pyg.models.shortlist import LowRankRanker, ShortlistConfig, ShortlistLaMP
+    from lamp_pyg.models.shortlist import LowRankRanker, ShortlistLaMP
     from lamp_pyg.models.wide import WidePath
     V, L = spec.num_features + 4, spec.num_labels
     sizes = dict(num_labels=L, vocab_size=V, d_model=64, d_ff=128, heads=4, n_layers_enc=1,
@@ -65,8 +65,7 @@ def _build(args, spec):
     if args.arm == "full":
         return LaMP(LaMPConfig(**sizes, checkpoint_activations=L >= 10_000), edges)
     if args.arm == "shortlist":
-        return ShortlistLaMP(ShortlistConfig(**sizes, shortlist=args.k, ranker_rank=args.rank),
-                             edges)
+        return ShortlistLaMP(LaMPConfig(**sizes, shortlist=args.k, ranker_rank=args.rank), edges)
     if args.arm == "linear":
         return LowRankRanker(L, V, args.rank)
     return WidePath("linear", L, V, 0, 1, 0.0)

@@ -62,6 +62,10 @@ class LaMPOptions:
         loss: ``bce`` (LaMP) or ``asl`` (asymmetric loss, Ridnik et al. 2021), with
             ``label_smoothing`` and ASL's ``asl_gamma_neg``, ``asl_gamma_pos`` and
             ``asl_clip`` (see :mod:`lamp_pyg.models.losses`).
+        shortlist: 0 (LaMP over every label) or K: LaMP over the K candidate labels per
+            sample that a linear ranker picks, the ranker's scores for the rest
+            (:class:`~lamp_pyg.models.shortlist.ShortlistLaMP`, for 10,000+ labels).
+        ranker_rank: the shortlist's ranker: 0 the wide linear path, r > 0 a rank-r one.
     """
 
     d_model: int = setting(512, ge=1)
@@ -81,6 +85,8 @@ class LaMPOptions:
     asl_gamma_neg: float = setting(4.0, ge=0.0)
     asl_gamma_pos: float = setting(0.0, ge=0.0)
     asl_clip: float = setting(0.05, ge=0.0, lt=1.0)
+    shortlist: int = setting(0, ge=0)
+    ranker_rank: int = setting(0, ge=0)
 
     def __post_init__(self):
         check_domains(self)

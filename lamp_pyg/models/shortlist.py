@@ -30,8 +30,8 @@ Rankers (``ranker_rank``):
 
 Usage::
 
-    model = ShortlistLaMP(ShortlistConfig(num_labels=L, vocab_size=V, shortlist=100,
-                                          ranker_rank=64, ...), label_edge_index)
+    model = ShortlistLaMP(LaMPConfig(num_labels=L, vocab_size=V, shortlist=100,
+                                     ranker_rank=64, ...), label_edge_index)
     inputs = sparse_inputs(feature_rows)          # or TokenBatch.from_lamp(lamp.prepare(batch))
     out = model(inputs, targets=label_lists)      # training: true labels kept
     loss = model.loss(out, label_lists)
@@ -39,7 +39,7 @@ Usage::
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -51,33 +51,22 @@ from torch.utils.checkpoint import checkpoint
 from lamp_pyg.models.lamp import DecoderLayer, LaMP, LaMPConfig, LaMPInputs
 from lamp_pyg.models.losses import multilabel_loss
 from lamp_pyg.nn import CompleteBipartite
-from lamp_pyg.typed_yaml import setting
 
 
-@dataclass
-class ShortlistConfig(LaMPConfig):
-    """A :class:`LaMPConfig` plus the shortlist.
-
-    Attributes:
-        shortlist: :math:`K`, candidate labels per sample (at most ``num_labels``).
-        ranker_rank: ``0``: the wide linear path ranks; ``r > 0``: a rank-``r`` linear ranker.
-        ranker_weight: weight of the ranker's own loss.
-    """
-
-    shortlist: int = setting(100, ge=1)
-    ranker_rank: int = setting(0, ge=0)
-    ranker_weight: float = setting(1.0, ge=0.0)
-
-    def validate(self):
-        super().validate()
-        if self.shortlist > self.num_labels:
-            raise ValueError(f"shortlist ({self.shortlist}) must be <= num_labels "
-                             f"({self.num_labels})")
-        if self.wide == "mlp":
-            raise ValueError("wide='mlp' cannot be the shortlist ranker; the ranker is the "
-                             "wide linear path (ranker_rank=0) or a low-rank one")
-        if self.encoder_graph == "stored":
-            raise ValueError("the shortlist model supports encoder_graph 'none' or 'full'")
+def check_shortlist(config: LaMPConfig) -> None:
+    """ValueError unless ``config`` describes a shortlist model (``shortlist`` in [1, L])."""
+    config.validate()
+    if not 1 <= config.shortlist <= config.num_labels:
+        raise ValueError(f"shortlist ({config.shortlist}) must be in [1, num_labels="
+                         f"{config.num_labels}] for the shortlist model")
+    if config.wide == "mlp":
+        raise ValueError("wide='mlp' cannot be the shortlist ranker; the ranker is the "
+                         "wide linear path (ranker_rank=0) or a low-rank one")
+    if config.encoder_graph == "stored":
+        raise ValueError("the shortlist model supports encoder_graph 'none' or 'full'")
+    if config.ranker_rank and not config.vocab_size:
+        raise ValueError("ranker_rank > 0 needs token ids (vocab_size > 0); use "
+                         "ranker_rank=0 (the wide linear path) for dense vectors")
 
 
 class TokenBatch(NamedTuple):
@@ -94,10 +83,16 @@ class TokenBatch(NamedTuple):
 
     @classmethod
     def from_lamp(cls, inputs: LaMPInputs) -> "TokenBatch":
-        """From :meth:`LaMP.prepare` of a PyG batch (the existing pipeline)."""
-        return cls(inputs.x, inputs.value, inputs.pos, inputs.vec,
-                   inputs.feature_to_label.src_batch, inputs.num_graphs,
-                   inputs.bag_weights, inputs.bag_offsets)
+        """From :meth:`LaMP.prepare` of a PyG batch (the existing pipeline); the bag weights
+        of the wide path (feature values, else :math:`1/\\sqrt{S}`) where it has none."""
+        tok, B = inputs.feature_to_label.src_batch, inputs.num_graphs
+        weights, offsets = inputs.bag_weights, inputs.bag_offsets
+        if weights is None and inputs.x is not None:
+            counts = torch.bincount(tok, minlength=B)
+            offsets = torch.cumsum(counts, 0) - counts
+            weights = (inputs.value if inputs.value is not None
+                       else counts.clamp(min=1).float().rsqrt()[tok])
+        return cls(inputs.x, inputs.value, inputs.pos, inputs.vec, tok, B, weights, offsets)
 
 
 def sparse_inputs(rows: Sequence[Tuple], offset: int = 4, device=None) -> TokenBatch:
@@ -160,6 +155,17 @@ class ShortlistOutput(NamedTuple):
     forced_truncated: int
 
 
+class ShortlistBatchOutput(NamedTuple):
+    """The output for a PyG batch (the training loop's and scoring's interface, as
+    :class:`~lamp_pyg.models.lamp.LaMPOutput`): ``logits`` ``[B, L]`` from
+    :meth:`ShortlistLaMP.full_scores`, and the ``shortlist`` output the loss reads."""
+
+    logits: Tensor
+    int_logits: List[Tensor]
+    attentions: None
+    shortlist: ShortlistOutput
+
+
 def candidate_subgraph(edge_keys: Tensor, candidates: Tensor, num_labels: int) -> Tensor:
     """``[2, E]`` edges among each sample's candidates: the label graph restricted to them.
 
@@ -191,6 +197,9 @@ def labels_to_csr(labels: Sequence[Sequence[int]], device=None) -> Tuple[Tensor,
 
 
 def _as_targets(targets, device) -> Tuple[Tensor, Tensor]:
+    """``(rows, ids)`` of label lists, a ``(rows, ids)`` pair or a multi-hot ``[B, L]``."""
+    if isinstance(targets, Tensor):
+        return targets.nonzero(as_tuple=True)
     if isinstance(targets, tuple) and len(targets) == 2 and isinstance(targets[0], Tensor):
         return targets
     return labels_to_csr(targets, device)
@@ -204,19 +213,17 @@ class ShortlistLaMP(torch.nn.Module):
     the candidates, so a LaMP state dict loads into ``self.lamp`` unchanged.
 
     Args:
-        config (ShortlistConfig): hyper-parameters; ``wide`` is set by ``ranker_rank``.
+        config (LaMPConfig): hyper-parameters with ``shortlist`` = K >= 1; ``wide`` is
+            set by ``ranker_rank``.
         label_edge_index (LongTensor): ``[2, E0]`` label graph with self-loops.
     """
 
-    def __init__(self, config: ShortlistConfig, label_edge_index: Tensor):
+    def __init__(self, config: LaMPConfig, label_edge_index: Tensor):
         super().__init__()
-        config.validate()
-        if config.ranker_rank and not config.vocab_size:
-            raise ValueError("ranker_rank > 0 needs token ids (vocab_size > 0); use "
-                             "ranker_rank=0 (the wide linear path) for dense vectors")
+        check_shortlist(config)
         self.config = c = config
         values = {f.name: getattr(c, f.name) for f in fields(LaMPConfig)}
-        values["wide"] = "linear" if c.ranker_rank == 0 else "none"
+        values.update(wide="linear" if c.ranker_rank == 0 else "none", shortlist=0)
         self.lamp = LaMP(LaMPConfig(**values), label_edge_index)
         self.low_rank = (LowRankRanker(c.num_labels, c.vocab_size, c.ranker_rank)
                          if c.ranker_rank else None)
@@ -268,9 +275,15 @@ class ShortlistLaMP(torch.nn.Module):
 
         Args:
             inputs: a :class:`TokenBatch` (:func:`sparse_inputs`, :meth:`TokenBatch.from_lamp`).
-            targets: true labels (list of lists or ``(rows, ids)``) to force into the
-                candidates (training); ``None`` at prediction.
+            targets: true labels (list of lists, ``(rows, ids)`` or multi-hot) to force
+                into the candidates (training); ``None`` at prediction.
+
+        A PyG batch (or :class:`LaMPInputs`) gives a :class:`ShortlistBatchOutput`
+        instead, with its true labels forced in while training: what the training loop
+        and scoring of :mod:`lamp_pyg.training` call.
         """
+        if not isinstance(inputs, TokenBatch):
+            return self._forward_batch(inputs)
         c, lamp = self.config, self.lamp
         B, L, K = inputs.num_graphs, c.num_labels, c.shortlist
         ref = inputs.tok_batch
@@ -298,15 +311,25 @@ class ShortlistLaMP(torch.nn.Module):
         logits = self._readout(h_lab, cand) + scores.gather(1, cand)
         return ShortlistOutput(cand, logits, scores, int_logits, truncated)
 
+    def _forward_batch(self, batch) -> ShortlistBatchOutput:
+        inputs = batch if isinstance(batch, LaMPInputs) else self.lamp.prepare(batch)
+        targets = None
+        if self.training and not isinstance(batch, LaMPInputs):
+            targets = batch["label"].y
+        out = self(TokenBatch.from_lamp(inputs), targets)
+        return ShortlistBatchOutput(self.full_scores(out), [], None, out)
+
     def _readout(self, h_lab: Tensor, cand: Tensor, detach: bool = False) -> Tensor:
         w = self.lamp.readout.detach() if detach else self.lamp.readout
         B, K = cand.shape
         return (h_lab.view(B, K, -1) * w[cand]).sum(-1)  # [B, K]
 
     def loss(self, output: ShortlistOutput, targets) -> Tensor:
-        """The configured loss over the candidates (plus ``int_preds``) + ``ranker_weight``
-        x the same loss of the ranker over all labels."""
+        """The configured loss over the candidates (plus ``int_preds``) + the same loss of
+        the ranker over all labels."""
         c = self.config
+        if isinstance(output, ShortlistBatchOutput):
+            output = output.shortlist
         rows, ids = _as_targets(targets, output.logits.device)
         y = torch.zeros_like(output.ranker_scores, dtype=torch.float)
         y[rows, ids] = 1.0  # [B, L]: one batch, the ranker's own size
@@ -316,9 +339,7 @@ class ShortlistLaMP(torch.nn.Module):
         loss = multilabel_loss(output.logits, y_cand, **kw)
         for z in output.int_logits:
             loss = loss + c.int_preds_weight * multilabel_loss(z, y_cand, **kw)
-        if c.ranker_weight:
-            loss = loss + c.ranker_weight * multilabel_loss(output.ranker_scores, y, **kw)
-        return loss
+        return loss + multilabel_loss(output.ranker_scores, y, **kw)
 
     @torch.no_grad()
     def predict_topk(self, inputs: TokenBatch, k: int) -> Tuple[Tensor, Tensor]:
@@ -334,7 +355,8 @@ class ShortlistLaMP(torch.nn.Module):
     def full_scores(output: ShortlistOutput) -> Tensor:
         """``[B, L]`` logits: the candidates' logits, the ranker's scores elsewhere (for
         small L and the dense metrics)."""
-        return output.ranker_scores.detach().scatter(1, output.candidates, output.logits)
+        return output.ranker_scores.detach().scatter(1, output.candidates,
+                                                     output.logits.detach())
 
     def __repr__(self) -> str:
         c = self.config

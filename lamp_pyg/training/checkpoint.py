@@ -95,8 +95,9 @@ def check_resumable(state: Dict[str, Any], config: Dict[str, Any], data_files: L
 
 
 def model_from_checkpoint(ck: Dict[str, Any]):
-    """The :class:`~lamp_pyg.models.LaMP` stored in a loaded checkpoint, in eval mode."""
-    from lamp_pyg.models import LaMP, LaMPConfig
-    model = LaMP(LaMPConfig(**ck["model_config"]), ck["label_graph"]["edge_index"])
+    """The :class:`~lamp_pyg.models.LaMP` (or shortlist model) stored in a loaded
+    checkpoint, in eval mode."""
+    from lamp_pyg.models import LaMPConfig, build_model
+    model = build_model(LaMPConfig(**ck["model_config"]), ck["label_graph"]["edge_index"])
     model.load_state_dict(ck["model"])
     return model.eval()

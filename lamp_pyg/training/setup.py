@@ -17,7 +17,7 @@ import torch
 
 from lamp_pyg.data.dataset import LaMPDataset
 from lamp_pyg.graphs import LabelGraph
-from lamp_pyg.models import LaMP, LaMPConfig
+from lamp_pyg.models import LaMPConfig, build_model
 from lamp_pyg.training.config import DENSE_GRAPH_EDGES, Config, TrainConfig
 
 ENV_CACHE = "LAMP_PYG_CACHE"
@@ -139,7 +139,7 @@ def build(cfg: Config):
     """Datasets, label graph and model for a config."""
     ds = load_datasets(cfg)
     graph = build_label_graph(cfg, ds["train"])
-    model = LaMP(model_config(cfg, ds["train"]), graph.edge_index)
+    model = build_model(model_config(cfg, ds["train"]), graph.edge_index)
     return ds, graph, model
 
 

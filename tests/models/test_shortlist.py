@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from lamp_pyg.models import LaMP
-from lamp_pyg.models.shortlist import (LowRankRanker, ShortlistConfig, ShortlistLaMP,
+from lamp_pyg.models import LaMPConfig, build_model
+from lamp_pyg.models.shortlist import (LowRankRanker, ShortlistLaMP,
                                        TokenBatch, candidate_subgraph, labels_to_csr,
                                        predict_topk_rows, sparse_inputs)
 from tests.models.test_lamp import LABEL_EI, SAMPLE_SPECS, L, V, batch_of, config, samples
@@ -16,7 +17,7 @@ LABELS = [s[0] for s in SAMPLE_SPECS]
 def short_config(**kw):
     base = dict(config().__dict__)
     base.update(kw)
-    return ShortlistConfig(**base)
+    return LaMPConfig(**base)
 
 
 def _randomise(module, seed=1):
@@ -131,10 +132,33 @@ def test_predict_topk_without_dense_scores():
         short.predict_topk(sparse_inputs(rows), k=4)
 
 
+def test_pyg_batch_path_is_what_the_training_loop_and_scoring_call():
+    """model(batch).logits [B, L] and model.loss(out, y) with y multi-hot, as in
+    lamp_pyg.training; build_model picks the class from model.shortlist."""
+    torch.manual_seed(0)
+    assert isinstance(build_model(short_config(), LABEL_EI), LaMP)
+    short = build_model(short_config(shortlist=2, ranker_rank=3), LABEL_EI)
+    assert isinstance(short, ShortlistLaMP)
+    batch = batch_of(samples())
+    y = batch["label"].y
+    out = short.train()(batch)
+    assert out.logits.shape == (4, L)
+    for row in range(4):  # true labels forced in (all fit K = 2)
+        assert set(y[row].nonzero().view(-1).tolist()) <= set(out.shortlist.candidates[row].tolist())
+    torch.testing.assert_close(short.loss(out, y), short.loss(out.shortlist, LABELS))
+    short.loss(out, y).backward()
+    scored = short.eval()(batch)
+    tokens = TokenBatch.from_lamp(short.lamp.prepare(batch))
+    torch.testing.assert_close(scored.logits, ShortlistLaMP.full_scores(short(tokens)))
+
+
 def test_bad_configs():
-    with pytest.raises(ValueError, match="shortlist \\(6\\) must be <= num_labels \\(5\\)"):
+    with pytest.raises(ValueError, match="shortlist \\(6\\) must be in \\[1, num_labels=5\\]"):
         ShortlistLaMP(short_config(shortlist=6), LABEL_EI)
     with pytest.raises(ValueError, match="wide='mlp'"):
         ShortlistLaMP(short_config(shortlist=3, wide="mlp"), LABEL_EI)
     with pytest.raises(ValueError, match="shortlist"):
-        short_config(shortlist=0)
+        short_config(shortlist=-1)
+    with pytest.raises(ValueError, match="ranker_rank > 0 needs token ids"):
+        ShortlistLaMP(short_config(shortlist=2, ranker_rank=2, vocab_size=0, input_dim=3),
+                      LABEL_EI)
