@@ -38,7 +38,7 @@ import numpy as np
 
 from lamp_pyg.io.base import RawDataset, RawSplit
 
-__all__ = ["ScaledSpec", "make_scaled_synthetic"]
+__all__ = ["ScaledSpec", "make_scaled_synthetic", "write_xc_files"]
 
 
 @dataclass(frozen=True)
@@ -214,3 +214,23 @@ def make_scaled_synthetic(spec: ScaledSpec, num_train: int = 20_000, num_test: i
               "test": _generate(spec, int(num_test), test_rng, *args, "test")}
     return RawDataset(name="scaled_synthetic", splits=splits, label_names=spec.label_names(),
                       feature_names=None, num_features=spec.num_features)
+
+
+def write_xc_files(raw: RawDataset, folder) -> dict:
+    """Writes ``train.txt`` / ``test.txt`` in the Extreme Classification repository's
+    LIBSVM layout (header ``N F L``, 0-based ``feature:value``), what ``data.format:
+    libsvm`` reads, so the data runs through ``train.py`` like EUR-Lex or Wiki10-31K.
+    Returns ``{split: path}``."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, split in raw.splits.items():
+        lines = [f"{len(split)} {raw.num_features} {len(raw.label_names)}"]
+        for (ids, vals), labs in zip(split.inputs, split.labels):
+            feats = " ".join(f"{i}:{v:g}" for i, v in zip(ids.tolist(), vals.tolist()))
+            lines.append(f"{','.join(map(str, labs))} {feats}")
+        out[name] = folder / f"{name}.txt"
+        out[name].write_text("\n".join(lines) + "\n")
+    return out
