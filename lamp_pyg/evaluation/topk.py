@@ -125,7 +125,8 @@ def example_f1_sets(true: TrueLabels, pred: TrueLabels, num_samples: int) -> flo
     return float((2.0 * tp[den > 0] / den[den > 0]).mean())
 
 
-def predicted_at_threshold(ids, scores, threshold: float) -> Tuple[Tuple[np.ndarray, np.ndarray], int]:
+def predicted_at_threshold(ids, scores,
+                           threshold: float) -> Tuple[Tuple[np.ndarray, np.ndarray], int]:
     """The listed labels with ``score >= threshold`` as CSR, and the number of rows whose
     LAST listed score is still ``>= threshold`` (their prediction may be cut by the list's
     width: a wider top-k list could add labels). Scores compare in float64."""

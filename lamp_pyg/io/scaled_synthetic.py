@@ -207,7 +207,8 @@ def make_scaled_synthetic(spec: ScaledSpec, num_train: int = 20_000, num_test: i
         raise ValueError(f"base_prob must be in [0, 1] and zipf >= 0, got {base_prob}, {zipf}")
     lo, hi = (int(v) for v in noise_tokens)
     if not 0 <= lo <= hi:
-        raise ValueError(f"noise_tokens must be (min, max) with 0 <= min <= max, got {noise_tokens}")
+        raise ValueError(f"noise_tokens must be (min, max) with 0 <= min <= max, "
+                         f"got {noise_tokens}")
     train_rng, test_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     args = (base_prob, int(max_groups), float(zipf), int(max_repeat), (lo, hi))
     splits = {"train": _generate(spec, int(num_train), train_rng, *args, "train"),

@@ -28,6 +28,14 @@ Rankers (``ranker_rank``):
 - ``r > 0``: a low-rank linear ranker :math:`s = R\,(U^\top \mathrm{bag}(x)) + b`
   (:class:`LowRankRanker`), ``(V + L) r`` weights: the same family at a size that fits.
 
+Cost per step: the LaMP part (label states, attention, feed-forward) is
+:math:`O(B K (S + K) d)`; the ranker's scores, its loss and the top-K are
+:math:`O(B L r)`; the parameters that have a row per label (label embeddings, readout,
+the ranker's label vectors) get dense gradients and Adam updates, :math:`O(L d)` per step
+(sparse embeddings with ``SparseAdam`` would make that :math:`O(B K d)`; not wired: the
+label embeddings are LaMP's own modules, and a second optimiser would change the
+training loop).
+
 Usage::
 
     model = ShortlistLaMP(LaMPConfig(num_labels=L, vocab_size=V, shortlist=100,
@@ -182,7 +190,8 @@ def candidate_subgraph(edge_keys: Tensor, candidates: Tensor, num_labels: int) -
     src = candidates.unsqueeze(1).expand(B, K, K)
     keys = (src * num_labels + dst).reshape(-1)
     pos = torch.searchsorted(edge_keys, keys).clamp(max=max(edge_keys.numel() - 1, 0))
-    hit = (edge_keys[pos] == keys) if edge_keys.numel() else torch.zeros_like(keys, dtype=torch.bool)
+    hit = (edge_keys[pos] == keys if edge_keys.numel()
+           else torch.zeros_like(keys, dtype=torch.bool))
     flat = hit.nonzero().view(-1)  # b * K * K + i * K + j
     b, i, j = flat // (K * K), (flat // K) % K, flat % K
     return torch.stack([b * K + j, b * K + i])
