@@ -34,7 +34,7 @@ def test_train_py_runs_a_shortlist_config(xc_files, tmp_path):
     proc = run_train_py(["--config", str(path), "--run-dir", str(tmp_path / "run")])
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert 0.0 <= results["headline"]["ebF1"] <= 1.0  # scored on the test split
+    assert 0.0 <= results["headline"]["ebF1"]["test"] <= 1.0  # scored on the test split
     from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
     from lamp_pyg.models.shortlist import ShortlistLaMP
     model = model_from_checkpoint(load_checkpoint(tmp_path / "run" / "best.pt"))
