@@ -39,10 +39,10 @@ def scores(run: Path, data_root: str):
     from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
     from lamp_pyg.training.config import load_config
     from lamp_pyg.training.loop import load_datasets, predict_scores
+    model = model_from_checkpoint(load_checkpoint(run / "best.pt"))  # refused before any work
     cfg = load_config(run / "config.yaml", [f"data.root={data_root}"])
     torch.set_num_threads(cfg.train.num_threads or torch.get_num_threads())
     ds = load_datasets(cfg)
-    model = model_from_checkpoint(load_checkpoint(run / "best.pt"))
     dev = torch.device("cpu")
     Sv, Yv = predict_scores(model, ds["valid"], dev, cfg.train.precision, cfg.train.eval_batch_size)
     St, Yt = predict_scores(model, ds["test"], dev, cfg.train.precision, cfg.train.eval_batch_size)
@@ -112,7 +112,13 @@ def main(argv=None) -> int:
     missing = [str(r) for r in a.runs if not (r / "best.pt").is_file()]
     if missing:
         p.error(f"no best.pt in: {', '.join(missing)}")
-    scored = [(r.name, scores(r, a.data_root)) for r in a.runs]
+    sys.path.insert(0, str(REPO))
+    from lamp_pyg.training.checkpoint import CheckpointError
+    try:
+        scored = [(r.name, scores(r, a.data_root)) for r in a.runs]
+    except CheckpointError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     rows = [(name, report(*s)) for name, s in scored]
     if a.ensemble:
         try:
