@@ -56,7 +56,7 @@ def load_run(name: str, data_root: str):
     """Datasets, label graph and a lamp_pyg model built from ``configs/<name>.yaml``."""
     import torch
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.loop import build
+    from lamp_pyg.training import build
     cfg = load_config(REPO / "configs" / f"{name}.yaml", [f"data.root={data_root}"])
     torch.manual_seed(0)
     ds, graph, model = build(cfg)
@@ -150,7 +150,7 @@ def eval_speed(name: str, data_root: str, samples: int) -> dict:
     import torch
     from torch_geometric.loader import DataLoader
 
-    from lamp_pyg.training.loop import predict_scores
+    from lamp_pyg.training import predict_scores
     cfg, ds, graph, model = load_run(name, data_root)
     ref = reference_for(model, graph).eval()
     out = {}
@@ -238,7 +238,7 @@ def main(argv=None) -> int:
     report = {"command": "python bench/bench_speed.py " + " ".join(argv),
               "date": datetime.now().isoformat(timespec="seconds"),
               "machine": machine_info(), "matmul_gflops": matmul_gflops(), "datasets": {}}
-    from lamp_pyg.training.loop import fast_bf16
+    from lamp_pyg.training.setup import fast_bf16
     report["fast_bf16"] = fast_bf16(torch.device("cpu"))
     t0 = time.time()
     for name in a.datasets.split(","):

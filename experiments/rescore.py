@@ -38,7 +38,7 @@ def scores(run: Path, data_root: str):
 
     from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.loop import load_datasets, predict_scores
+    from lamp_pyg.training import load_datasets, predict_scores
     cfg = load_config(run / "config.yaml", [f"data.root={data_root}"])
     torch.set_num_threads(cfg.train.num_threads or torch.get_num_threads())
     ds = load_datasets(cfg)

@@ -134,7 +134,7 @@ def test_config_builds_its_model_without_the_data(path):
 
 @pytest.mark.parametrize("name", SMALL_REAL)
 def test_config_builds_its_model_on_the_real_data(name, data_root, tmp_path, monkeypatch):
-    from lamp_pyg.training.loop import build
+    from lamp_pyg.training import build
 
     if not (data_root / DATASETS[name].location).exists():
         pytest.skip(f"{name} not in {data_root}")
