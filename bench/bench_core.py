@@ -556,8 +556,8 @@ def _original_check(report, sums) -> List[str]:
     if not rows:
         return []
     out = ["", "**Reference vs the released code on this machine.** The original code measured "
-           "1.40-1.49 s per bibtex training batch (median of 30 real batches, 2 threads; "
-           "lamp-reference.md section 3). Target: the reference within 20% of 1.49 s.", ""]
+           "1.40-1.49 s per bibtex training batch (median of 30 real batches, 2 threads; issue 5). "
+           "Target: the reference within 20% of 1.49 s.", ""]
     for label, t in rows:
         r, c = _med(t["runs"]["ref"], "wall"), _med(t["runs"]["ref"], "cpu")
         lw, lean = _med(t["runs"]["lamp"], "wall"), _med(t["runs"]["lean"], "wall")

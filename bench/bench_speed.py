@@ -45,7 +45,7 @@ if str(REPO) not in sys.path:
 from bench.bench_core import loadavg, machine_info, proc_status, write_report  # noqa: E402
 
 # Measured with the released QData/LaMP code on a machine of this kind, paper settings,
-# 2 threads (lamp-reference.md section 3 and issue 5): seconds per training batch and per
+# 2 threads (issue 5; the method in docs/lamp-notes.md): seconds per training batch and per
 # training epoch. Shown next to our numbers; not measured by this script.
 ORIGINAL = {"bibtex": {"s_per_batch": 1.49, "epoch_s": 204},
             "reuters": {"epoch_s": 345}, "delicious": {"epoch_s": 6119}}

@@ -1,6 +1,6 @@
 r"""The LaMP model: input encoder, label message-passing decoder, per-label readout.
 
-Follows the released LaMP code (see ``lamp-reference.md`` section 1): post-LN
+Follows the released LaMP code (see ``docs/lamp-notes.md`` section 1): post-LN
 sublayers; each decoder layer is feature -> label attention, FFN, label -> label
 attention over the label graph, FFN; logits :math:`z_i = \langle \mathbf{u}_i,
 \mathbf{w}_i \rangle` with one weight vector per label and no bias.
