@@ -44,6 +44,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.records import record_command  # noqa: E402
+
 BATCH = 32
 LR, BETAS, EPS = 2e-4, (0.9, 0.98), 1e-8
 
@@ -408,7 +410,7 @@ def main(argv=None):
         return
 
     started = time.time()
-    command = "python " + " ".join([os.path.relpath(__file__, REPO)] + (argv or sys.argv[1:]))
+    command = record_command("bench/bench_core.py", argv or sys.argv[1:])
     # (warm-up steps, interleaved rounds) per case; steps per memory / scaling child
     reps = {"bibtex": (1, 2), "delicious": (1, 1)} if args.quick else \
         {"bibtex": (1, 8), "delicious": (1, 2)}

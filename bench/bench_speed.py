@@ -43,6 +43,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.bench_core import loadavg, machine_info, proc_status, write_report  # noqa: E402
+from bench.records import record_command  # noqa: E402
 
 # Measured with the released QData/LaMP code on a machine of this kind, paper settings,
 # 2 threads (issue 5; the method in docs/lamp-notes.md): seconds per training batch and per
@@ -235,7 +236,7 @@ def main(argv=None) -> int:
     if not a.data_root:
         p.error("--data-root (or $LAMP_PYG_DATA) is required: the real benchmark data")
     import torch
-    report = {"command": "python bench/bench_speed.py " + " ".join(argv),
+    report = {"command": record_command("bench/bench_speed.py", argv),
               "date": datetime.now().isoformat(timespec="seconds"),
               "machine": machine_info(), "matmul_gflops": matmul_gflops(), "datasets": {}}
     from lamp_pyg.training.setup import fast_bf16
