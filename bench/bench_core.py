@@ -290,21 +290,11 @@ def child_mem(args) -> dict:
     if args.case == "scaling":
         case, L = SCALING_CASE, args.L
         ei = make_label_graph("topk", L)
-        if args.scatter:
-            try:
-                import torch_scatter
-            except Exception as e:  # noqa: BLE001  (missing, or a broken build)
-                return {"skipped": f"torch_scatter not importable: {type(e).__name__}: {e}"}
-            # PyG also binds the module at its own import time (torch-scatter may have
-            # been installed later): patch both, as tests/nn/conftest.py does
-            import torch_geometric.utils._scatter
-            import torch_geometric.utils._segment
-            for mod in (torch_geometric.typing, torch_geometric.utils._scatter,
-                        torch_geometric.utils._segment):
-                mod.torch_scatter = torch_scatter
-            torch_geometric.typing.WITH_TORCH_SCATTER = True
-        else:
-            torch_geometric.typing.WITH_TORCH_SCATTER = False
+        # PyG has no API to choose its scatter backend: it reads its public flag
+        # WITH_TORCH_SCATTER at call time (set at import when torch-scatter imports)
+        if args.scatter and not torch_geometric.typing.WITH_TORCH_SCATTER:
+            return {"skipped": "torch_scatter not importable when PyG was imported"}
+        torch_geometric.typing.WITH_TORCH_SCATTER = bool(args.scatter)
         scatter_note = bool(torch_geometric.typing.WITH_TORCH_SCATTER)
     else:
         case = CASES[args.case]
