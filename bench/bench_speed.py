@@ -82,9 +82,11 @@ def padded(batch):
     return x
 
 
-def adam(model):
+def adam(model, t):
+    """Plain (not fused) Adam with the ``train`` section's settings, as the released code."""
     import torch
-    return torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.9, 0.98), eps=1e-8)
+    from lamp_pyg.training.setup import adam_settings
+    return torch.optim.Adam(model.parameters(), **adam_settings(t))
 
 
 def train_steps(name: str, data_root: str, rounds: int, warmup: int, arms=ARMS) -> dict:
@@ -113,7 +115,7 @@ def train_steps(name: str, data_root: str, rounds: int, warmup: int, arms=ARMS) 
 
     lamp_b = copy.deepcopy(model)
     models = {"reference": ref, "lamp_pyg": model, "lamp_pyg+bucket": lamp_b}
-    opts = {"reference": adam(ref), "lamp_pyg": make_optimizer(model, cfg.train, torch.device("cpu")),
+    opts = {"reference": adam(ref, cfg.train), "lamp_pyg": make_optimizer(model, cfg.train, torch.device("cpu")),
             "lamp_pyg+bucket": make_optimizer(lamp_b, cfg.train, torch.device("cpu"))}
     for m in models.values():
         m.train()
