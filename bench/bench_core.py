@@ -1,8 +1,8 @@
 r"""Speed and memory of lamp_pyg's LaMP against a dense reference of the released code.
 
 One *training step* = ``zero_grad`` + forward + mean BCE loss + backward + an
-``Adam`` step (lr 2e-4, betas (0.9, 0.98), eps 1e-8: the paper's optimiser), the
-same for both arms. Inputs are built before timing: lamp_pyg gets a collated PyG
+``Adam`` step (the paper's optimiser: the ``train`` schema's defaults), the same for
+both arms. Inputs are built before timing: lamp_pyg gets a collated PyG
 ``Batch`` (its ``prepare()`` validation runs inside the step), the reference a
 padded ``Long[B, S]`` tensor. Both arms hold the same weights (copied with
 :func:`bench.reference.copy_from_lamp`) and use the paper's dropout.
@@ -44,8 +44,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.records import record_command  # noqa: E402
+from lamp_pyg.models import LaMPOptions  # noqa: E402  (the paper's model size: its defaults)
+
 BATCH = 32
-LR, BETAS, EPS = 2e-4, (0.9, 0.98), 1e-8
+PAPER = LaMPOptions()
 
 
 # ---------------------------------------------------------------------- cases
@@ -58,9 +61,9 @@ class Case:
     max_tokens: int  # longest sample of the batch
     density: float  # prior label graph: fraction of the L x L pairs (self-loops included)
     dropout: float
-    d_model: int = 512
-    d_ff: int = 512
-    heads: int = 4
+    d_model: int = PAPER.d_model
+    d_ff: int = PAPER.d_ff
+    heads: int = PAPER.heads
 
 
 # Token counts include BOS/EOS. Measured on the MULAN train splits (../shared/data):
@@ -160,9 +163,12 @@ def build_arm(arm: str, case: Case, L: int, edge_index, tokens, labels, *,
     from lamp_pyg.data.sample import make_sample
     from lamp_pyg.models import LaMP, LaMPConfig
     from lamp_pyg.nn import SharedGraph
+    from lamp_pyg.training.config import TrainConfig
+    from lamp_pyg.training.setup import adam_settings
 
     cfg = LaMPConfig(num_labels=L, vocab_size=case.vocab_size, d_model=case.d_model,
-                     d_ff=case.d_ff, heads=case.heads, n_layers_enc=2, n_layers_dec=2,
+                     d_ff=case.d_ff, heads=case.heads, n_layers_enc=PAPER.n_layers_enc,
+                     n_layers_dec=PAPER.n_layers_dec,
                      dropout=case.dropout, encoder_graph="none", attention_path="auto",
                      checkpoint_activations=checkpoint_activations)
     info: Dict[str, object] = {}
@@ -187,8 +193,9 @@ def build_arm(arm: str, case: Case, L: int, edge_index, tokens, labels, *,
         # encoder attention, Linear FFN, per-label readout): a tuned-dense yardstick
         lean = dict(encoder_attention=False, ffn="linear", readout="per_label")
         model = ReferenceLaMP(L, case.vocab_size, edge_index, d_model=case.d_model,
-                              d_ff=case.d_ff, heads=case.heads, n_layers_enc=2,
-                              n_layers_dec=2, dropout=case.dropout,
+                              d_ff=case.d_ff, heads=case.heads,
+                              n_layers_enc=PAPER.n_layers_enc,
+                              n_layers_dec=PAPER.n_layers_dec, dropout=case.dropout,
                               **(lean if arm == "lean" else {}))
         if reference_from is not None:
             copy_from_lamp(model, reference_from)
@@ -204,7 +211,7 @@ def build_arm(arm: str, case: Case, L: int, edge_index, tokens, labels, *,
     else:
         raise ValueError(arm)
     model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=LR, betas=BETAS, eps=EPS)
+    opt = torch.optim.Adam(model.parameters(), **adam_settings(TrainConfig()))
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -283,26 +290,17 @@ def child_mem(args) -> dict:
     import bench.reference  # noqa: F401
     import lamp_pyg.data.sample  # noqa: F401
     import lamp_pyg.models  # noqa: F401
+    import lamp_pyg.training.setup  # noqa: F401
     torch.manual_seed(0)
     rss0 = proc_status()["VmRSS"]
     if args.case == "scaling":
         case, L = SCALING_CASE, args.L
         ei = make_label_graph("topk", L)
-        if args.scatter:
-            try:
-                import torch_scatter
-            except Exception as e:  # noqa: BLE001  (missing, or a broken build)
-                return {"skipped": f"torch_scatter not importable: {type(e).__name__}: {e}"}
-            # PyG also binds the module at its own import time (torch-scatter may have
-            # been installed later): patch both, as tests/nn/conftest.py does
-            import torch_geometric.utils._scatter
-            import torch_geometric.utils._segment
-            for mod in (torch_geometric.typing, torch_geometric.utils._scatter,
-                        torch_geometric.utils._segment):
-                mod.torch_scatter = torch_scatter
-            torch_geometric.typing.WITH_TORCH_SCATTER = True
-        else:
-            torch_geometric.typing.WITH_TORCH_SCATTER = False
+        # PyG has no API to choose its scatter backend: it reads its public flag
+        # WITH_TORCH_SCATTER at call time (set at import when torch-scatter imports)
+        if args.scatter and not torch_geometric.typing.WITH_TORCH_SCATTER:
+            return {"skipped": "torch_scatter not importable when PyG was imported"}
+        torch_geometric.typing.WITH_TORCH_SCATTER = bool(args.scatter)
         scatter_note = bool(torch_geometric.typing.WITH_TORCH_SCATTER)
     else:
         case = CASES[args.case]
@@ -408,7 +406,7 @@ def main(argv=None):
         return
 
     started = time.time()
-    command = "python " + " ".join([os.path.relpath(__file__, REPO)] + (argv or sys.argv[1:]))
+    command = record_command("bench/bench_core.py", argv or sys.argv[1:])
     # (warm-up steps, interleaved rounds) per case; steps per memory / scaling child
     reps = {"bibtex": (1, 2), "delicious": (1, 1)} if args.quick else \
         {"bibtex": (1, 8), "delicious": (1, 2)}
@@ -556,8 +554,8 @@ def _original_check(report, sums) -> List[str]:
     if not rows:
         return []
     out = ["", "**Reference vs the released code on this machine.** The original code measured "
-           "1.40-1.49 s per bibtex training batch (median of 30 real batches, 2 threads; "
-           "lamp-reference.md section 3). Target: the reference within 20% of 1.49 s.", ""]
+           "1.40-1.49 s per bibtex training batch (median of 30 real batches, 2 threads; issue 5). "
+           "Target: the reference within 20% of 1.49 s.", ""]
     for label, t in rows:
         r, c = _med(t["runs"]["ref"], "wall"), _med(t["runs"]["ref"], "cpu")
         lw, lean = _med(t["runs"]["lamp"], "wall"), _med(t["runs"]["lean"], "wall")
@@ -599,7 +597,8 @@ def render(report) -> str:
     ]
     if report["core"]:
         lines += [
-            "## Core cases (d_model 512, d_ff 512, 4 heads, 2 + 2 layers)",
+            f"## Core cases (d_model {PAPER.d_model}, d_ff {PAPER.d_ff}, {PAPER.heads} heads, "
+            f"{PAPER.n_layers_enc} + {PAPER.n_layers_dec} layers)",
             "",
             "| case | label graph (density) | auto path: feat->label / label->label "
             "| lamp_pyg s/step | reference s/step | lean s/step | lamp_pyg / reference "

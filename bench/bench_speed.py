@@ -43,9 +43,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.bench_core import loadavg, machine_info, proc_status, write_report  # noqa: E402
+from bench.records import record_command  # noqa: E402
 
 # Measured with the released QData/LaMP code on a machine of this kind, paper settings,
-# 2 threads (lamp-reference.md section 3 and issue 5): seconds per training batch and per
+# 2 threads (issue 5; the method in docs/lamp-notes.md): seconds per training batch and per
 # training epoch. Shown next to our numbers; not measured by this script.
 ORIGINAL = {"bibtex": {"s_per_batch": 1.49, "epoch_s": 204},
             "reuters": {"epoch_s": 345}, "delicious": {"epoch_s": 6119}}
@@ -56,7 +57,7 @@ def load_run(name: str, data_root: str):
     """Datasets, label graph and a lamp_pyg model built from ``configs/<name>.yaml``."""
     import torch
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.loop import build
+    from lamp_pyg.training import build
     cfg = load_config(REPO / "configs" / f"{name}.yaml", [f"data.root={data_root}"])
     torch.manual_seed(0)
     ds, graph, model = build(cfg)
@@ -81,9 +82,11 @@ def padded(batch):
     return x
 
 
-def adam(model):
+def adam(model, t):
+    """Plain (not fused) Adam with the ``train`` section's settings, as the released code."""
     import torch
-    return torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.9, 0.98), eps=1e-8)
+    from lamp_pyg.training.setup import adam_settings
+    return torch.optim.Adam(model.parameters(), **adam_settings(t))
 
 
 def train_steps(name: str, data_root: str, rounds: int, warmup: int, arms=ARMS) -> dict:
@@ -112,7 +115,7 @@ def train_steps(name: str, data_root: str, rounds: int, warmup: int, arms=ARMS) 
 
     lamp_b = copy.deepcopy(model)
     models = {"reference": ref, "lamp_pyg": model, "lamp_pyg+bucket": lamp_b}
-    opts = {"reference": adam(ref), "lamp_pyg": make_optimizer(model, cfg.train, torch.device("cpu")),
+    opts = {"reference": adam(ref, cfg.train), "lamp_pyg": make_optimizer(model, cfg.train, torch.device("cpu")),
             "lamp_pyg+bucket": make_optimizer(lamp_b, cfg.train, torch.device("cpu"))}
     for m in models.values():
         m.train()
@@ -150,7 +153,7 @@ def eval_speed(name: str, data_root: str, samples: int) -> dict:
     import torch
     from torch_geometric.loader import DataLoader
 
-    from lamp_pyg.training.loop import predict_scores
+    from lamp_pyg.training import predict_scores
     cfg, ds, graph, model = load_run(name, data_root)
     ref = reference_for(model, graph).eval()
     out = {}
@@ -235,10 +238,10 @@ def main(argv=None) -> int:
     if not a.data_root:
         p.error("--data-root (or $LAMP_PYG_DATA) is required: the real benchmark data")
     import torch
-    report = {"command": "python bench/bench_speed.py " + " ".join(argv),
+    report = {"command": record_command("bench/bench_speed.py", argv),
               "date": datetime.now().isoformat(timespec="seconds"),
               "machine": machine_info(), "matmul_gflops": matmul_gflops(), "datasets": {}}
-    from lamp_pyg.training.loop import fast_bf16
+    from lamp_pyg.training.setup import fast_bf16
     report["fast_bf16"] = fast_bf16(torch.device("cpu"))
     t0 = time.time()
     for name in a.datasets.split(","):

@@ -43,7 +43,7 @@ def label_graph_figure(config: str, data_root: str, out: Path, max_edges: int = 
     import networkx as nx
 
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.loop import build_label_graph, load_datasets
+    from lamp_pyg.training import build_label_graph, load_datasets
     cfg = load_config(config, [f"data.root={data_root}", "graph.kind=prior"])
     train = load_datasets(cfg)["train"]
     graph = build_label_graph(cfg, train)
@@ -86,7 +86,7 @@ def attention_figure(run: Path, data_root: str, sample: int, out: Path) -> str:
 
     from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.loop import load_datasets
+    from lamp_pyg.training import load_datasets
     ck = load_checkpoint(run / "best.pt")
     cfg = load_config(run / "config.yaml", [f"data.root={data_root}"])
     model = model_from_checkpoint(ck)

@@ -40,10 +40,8 @@ from lamp_pyg.graphs.kinds import (GRAPH_KINDS, KIND_BUILDERS, BuiltGraph, bind_
 from lamp_pyg.graphs.labels import LabelInput, check_label_names, is_int_like
 from lamp_pyg.io.safe_load import load_plain
 
-__all__ = ["KINDS", "LabelGraph", "LabelInput"]
+__all__ = ["LabelGraph", "LabelInput"]
 
-#: Alias of :data:`lamp_pyg.graphs.GRAPH_KINDS` (the import path of older code).
-KINDS = GRAPH_KINDS
 
 _SAVE_FORMAT = "lamp_pyg.LabelGraph/1"
 

@@ -1,4 +1,6 @@
 """The LaMP model (encoder, label message-passing decoder, readout)."""
-from lamp_pyg.models.lamp import LaMP, LaMPConfig, LaMPInputs, LaMPOutput, sinusoid_table
+from lamp_pyg.models.lamp import (DecoderLayer, LaMP, LaMPConfig, LaMPInputs, LaMPOptions,
+                                  LaMPOutput, sinusoid_table)
 
-__all__ = ["LaMP", "LaMPConfig", "LaMPInputs", "LaMPOutput", "sinusoid_table"]
+__all__ = ["LaMP", "LaMPOptions", "LaMPConfig", "LaMPInputs", "LaMPOutput", "DecoderLayer",
+           "sinusoid_table"]

@@ -47,10 +47,7 @@ from lamp_pyg.training.setup import (autocast, build, build_label_graph, epoch_s
                                      seed_everything)
 from lamp_pyg.typed_yaml import dump_yaml, to_dict
 
-__all__ = ["train", "final_report", "Run", "RunState", "TrainingError", "build",
-           "build_label_graph", "load_datasets", "model_config", "predict_scores",
-           "bucketed_order", "epoch_order", "length_sorted_loader", "learning_rate",
-           "make_optimizer", "autocast", "fast_bf16"]
+__all__ = ["train", "final_report", "Run", "RunState", "TrainingError"]
 
 META_KEYS = ("name", "kind", "vocab", "label_names", "options", "feature_mean", "feature_std",
              "model_kwargs", "tokenizer", "source", "num_features", "index_base")

@@ -18,9 +18,10 @@ import torch
 from lamp_pyg.data.dataset import LaMPDataset
 from lamp_pyg.graphs import LabelGraph
 from lamp_pyg.models import LaMP, LaMPConfig
-from lamp_pyg.training.config import DENSE_GRAPH_EDGES, Config, TrainConfig
+from lamp_pyg.training.config import DENSE_GRAPH_EDGES, Config, DataConfig, TrainConfig
 
 ENV_CACHE = "LAMP_PYG_CACHE"
+DEFAULT_CACHE = "~/.cache/lamp-pyg"
 
 
 # ---------------------------------------------------------------------- hardware, seeds
@@ -84,13 +85,15 @@ def seed_everything(seed: int) -> None:
 
 
 # ---------------------------------------------------------------------- data, graph, model
-def cache_dir(cfg: Config) -> str:
-    return os.path.expanduser(cfg.data.cache or os.environ.get(ENV_CACHE) or "~/.cache/lamp-pyg")
+def cache_dir(data: DataConfig) -> str:
+    """The processed-dataset cache of a ``data`` section: ``data.cache``, else
+    ``$LAMP_PYG_CACHE``, else ``~/.cache/lamp-pyg``."""
+    return os.path.expanduser(data.cache or os.environ.get(ENV_CACHE) or DEFAULT_CACHE)
 
 
 def load_datasets(cfg: Config) -> Dict[str, LaMPDataset]:
     d = cfg.data
-    return {s: LaMPDataset(cache_dir(cfg), d.name, s, path=d.path, data_root=d.root,
+    return {s: LaMPDataset(cache_dir(d), d.name, s, path=d.path, data_root=d.root,
                            options=d.prepare_options, source=d.source)
             for s in ("train", "valid", "test")}
 
@@ -144,10 +147,16 @@ def build(cfg: Config):
 
 
 # ---------------------------------------------------------------------- optimisation
+def adam_settings(t: TrainConfig) -> Dict[str, object]:
+    """``torch.optim.Adam``'s keyword arguments from a ``train`` section (the schema's
+    defaults: the paper's lr 2e-4, betas (0.9, 0.98), eps 1e-8)."""
+    return dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay)
+
+
 def make_optimizer(model: torch.nn.Module, t: TrainConfig, device: torch.device) -> torch.optim.Adam:
     """Adam with the config's settings; the fused (single-kernel) implementation where
     this torch has it for the device (CPU and CUDA in torch >= 2.4), else the default."""
-    kw = dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay)
+    kw = adam_settings(t)
     try:
         return torch.optim.Adam(model.parameters(), fused=True, **kw)
     except (RuntimeError, TypeError, ValueError):
