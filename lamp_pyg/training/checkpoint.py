@@ -113,9 +113,16 @@ def check_resumable(state: Dict[str, Any], config: Dict[str, Any], data_files: L
                               "the data it was trained on (their SHA-256 hashes differ)")
 
 
-def model_from_checkpoint(ck: Dict[str, Any]):
-    """The :class:`~lamp_pyg.models.LaMP` stored in a loaded checkpoint, in eval mode."""
+def model_from_checkpoint(ck: Dict[str, Any], path: Optional[Path] = None):
+    """The :class:`~lamp_pyg.models.LaMP` stored in a loaded checkpoint, in eval mode. A
+    checkpoint whose model settings or weights do not build this version's model is a
+    :class:`CheckpointError` naming ``path``."""
     from lamp_pyg.models import LaMP, LaMPConfig
-    model = LaMP(LaMPConfig(**ck["model_config"]), ck["label_graph"]["edge_index"])
-    model.load_state_dict(ck["model"])
+    try:
+        model = LaMP(LaMPConfig(**ck["model_config"]), ck["label_graph"]["edge_index"])
+        model.load_state_dict(ck["model"])
+    except (TypeError, ValueError, KeyError, RuntimeError) as e:
+        raise CheckpointError(f"checkpoint {path or '(in memory)'} does not hold a model of "
+                              f"this lamp-pyg version ({type(e).__name__}: "
+                              f"{str(e).splitlines()[0][:300]})") from None
     return model.eval()

@@ -83,7 +83,7 @@ class Predictor:
         :func:`~lamp_pyg.training.checkpoint.load_checkpoint`).
         """
         ck = load_checkpoint(path, trusted=trusted)
-        model = model_from_checkpoint(ck)
+        model = model_from_checkpoint(ck, path)
         metric = metric or ck["config"]["train"]["select_metric"]
         thr, one = _decoding(ck, metric, at_least_one, path)
         return cls(model, ck["meta"], thr, one)
@@ -102,7 +102,8 @@ class Predictor:
                for m in info["members"]]
         metric = metric or info["select_metric"]
         thr, one = _decoding(info, metric, at_least_one, run_dir)
-        return cls([model_from_checkpoint(ck) for ck in cks], cks[0]["meta"], thr, one)
+        return cls([model_from_checkpoint(ck, run_dir / m / "best.pt")
+                    for ck, m in zip(cks, info["members"])], cks[0]["meta"], thr, one)
 
     @classmethod
     def load(cls, path, at_least_one: Optional[bool] = None,

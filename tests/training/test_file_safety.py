@@ -103,6 +103,20 @@ def test_corrupt_checkpoints_are_named(dense_run, tmp_path):
         load_checkpoint(run / "last.pt")
 
 
+@pytest.mark.parametrize("edit", ["settings", "weights"])
+def test_plain_checkpoints_that_do_not_build_the_model_are_named(dense_run, tmp_path, capsys,
+                                                                 edit):
+    run = copy_run(dense_run, tmp_path / "run")
+    ck = torch.load(run / "best.pt", weights_only=True)
+    if edit == "settings":
+        ck["model_config"]["no_such_setting"] = 1
+    else:
+        ck["model"] = {k: v[..., :1] for k, v in ck["model"].items()}
+    torch.save(ck, run / "best.pt")
+    rc, _, err = main_in_process(["--predict", run, "--input", DENSE_INPUT], capsys)
+    assert rc == 2 and f"checkpoint {run / 'best.pt'} does not hold a model" in err
+
+
 # --------------------------------------------------------------------------- earlier versions
 
 @pytest.fixture
