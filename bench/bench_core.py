@@ -379,7 +379,7 @@ def fmt(x: Optional[float], spec: str = ".2f") -> str:
     return "-" if x is None else format(x, spec)
 
 
-def main(argv=None):
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny repetitions (smoke run)")
@@ -398,8 +398,68 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--rounds", type=int, default=3, help=argparse.SUPPRESS)
     ap.add_argument("--steps", type=int, default=2, help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
+    return ap
 
+
+def _log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def _run_core(args, report: dict) -> None:
+    """The core cases, each timed in one child and measured alone per arm."""
+    # (warm-up steps, interleaved rounds) per case; steps per memory child
+    reps = {"bibtex": (1, 2), "delicious": (1, 1)} if args.quick else \
+        {"bibtex": (1, 8), "delicious": (1, 2)}
+    mem_steps = 1 if args.quick else 2
+    # the lean arm's memory is only measured where it is cheap (it tracks the reference)
+    mem_arms = {"bibtex": ARMS, "delicious": ("lamp", "ref")}
+    for cname in args.cases.split(","):
+        warm, rounds = reps[cname]
+        for graph in GRAPHS:
+            _log(f"[core] {cname} {graph}: timing ...")
+            t = run_child(["--kind", "time", "--case", cname, "--graph", graph,
+                           "--warmup", str(warm), "--rounds", str(rounds)])
+            row = {"case": cname, "graph": graph, "time": t, "mem": {}}
+            for arm in mem_arms.get(cname, ARMS):
+                _log(f"[core] {cname} {graph}: memory {arm} ...")
+                row["mem"][arm] = run_child(["--kind", "mem", "--case", cname,
+                                             "--graph", graph, "--arm", arm,
+                                             "--steps", str(mem_steps)])
+            report["core"].append(row)
+            _log("    " + json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
+                                      for k, v in core_summary(row).items()
+                                      if k != "tokens"}))
+    if "bibtex" in args.cases.split(","):
+        warm, rounds = reps["bibtex"]
+        _log(f"[core] {TYPICAL_BIBTEX.name} prior: timing ...")
+        report["typical_bibtex"] = run_child(
+            ["--kind", "time", "--case", TYPICAL_BIBTEX.name, "--graph", "prior",
+             "--warmup", str(warm), "--rounds", str(rounds)])
+
+
+def _run_scaling(args, report: dict) -> None:
+    """lamp_pyg alone on growing sparse label graphs, one child per (variant, L)."""
+    scale_steps = {1000: 2, 3000: 2} if args.quick else {1000: 4, 3000: 3, 10000: 2}
+    scaling_L = SCALING_L[:2] if args.quick else SCALING_L
+    # (torch_scatter, checkpoint_activations): plain, then the large-L recipe
+    for scatter, ckpt in SCALING_VARIANTS:
+        for L in scaling_L:
+            _log(f"[scaling] L={L} torch_scatter={scatter} checkpoint_activations={ckpt} ...")
+            r = run_child(["--kind", "mem", "--case", "scaling", "--arm", "lamp",
+                           "--L", str(L), "--scatter", str(scatter), "--ckpt", str(ckpt),
+                           "--steps", str(scale_steps[L])])
+            report["scaling"].append({"L": L, "scatter": scatter, "ckpt": ckpt, "res": r})
+            if "skipped" in r or "error" in r:
+                _log("   ", r.get("skipped") or r.get("error"))
+                if "skipped" in r:
+                    break
+            else:
+                _log(f"    {_med(r['runs'][1:] or r['runs'], 'wall'):.2f} s/step, "
+                     f"peak {mb(r['peak'])} MB, {r['info']}")
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
     if args.child:
         res = child_time(args) if args.kind == "time" else child_mem(args)
         print(json.dumps(res))
@@ -407,61 +467,14 @@ def main(argv=None):
 
     started = time.time()
     command = record_command("bench/bench_core.py", argv or sys.argv[1:])
-    # (warm-up steps, interleaved rounds) per case; steps per memory / scaling child
-    reps = {"bibtex": (1, 2), "delicious": (1, 1)} if args.quick else \
-        {"bibtex": (1, 8), "delicious": (1, 2)}
-    mem_steps = 1 if args.quick else 2
-    # the lean arm's memory is only measured where it is cheap (it tracks the reference)
-    mem_arms = {"bibtex": ARMS, "delicious": ("lamp", "ref")}
-    scale_steps = {1000: 2, 3000: 2} if args.quick else {1000: 4, 3000: 3, 10000: 2}
-    scaling_L = SCALING_L[:2] if args.quick else SCALING_L
-
     report = {"command": command, "date": _dt.datetime.now().isoformat(timespec="seconds"),
               "machine": machine_info(), "loadavg_start": loadavg(),
               "step": "zero_grad + forward + mean BCE + backward + Adam step (every arm)",
               "core": [], "scaling": []}
-    log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
-
     if args.only in (None, "core"):
-        for cname in args.cases.split(","):
-            warm, rounds = reps[cname]
-            for graph in GRAPHS:
-                log(f"[core] {cname} {graph}: timing ...")
-                t = run_child(["--kind", "time", "--case", cname, "--graph", graph,
-                               "--warmup", str(warm), "--rounds", str(rounds)])
-                row = {"case": cname, "graph": graph, "time": t, "mem": {}}
-                for arm in mem_arms.get(cname, ARMS):
-                    log(f"[core] {cname} {graph}: memory {arm} ...")
-                    row["mem"][arm] = run_child(["--kind", "mem", "--case", cname,
-                                                 "--graph", graph, "--arm", arm,
-                                                 "--steps", str(mem_steps)])
-                report["core"].append(row)
-                log("    " + json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
-                                         for k, v in core_summary(row).items()
-                                         if k != "tokens"}))
-        if "bibtex" in args.cases.split(","):
-            warm, rounds = reps["bibtex"]
-            log(f"[core] {TYPICAL_BIBTEX.name} prior: timing ...")
-            report["typical_bibtex"] = run_child(
-                ["--kind", "time", "--case", TYPICAL_BIBTEX.name, "--graph", "prior",
-                 "--warmup", str(warm), "--rounds", str(rounds)])
-
+        _run_core(args, report)
     if args.only in (None, "scaling"):
-        # (torch_scatter, checkpoint_activations): plain, then the large-L recipe
-        for scatter, ckpt in SCALING_VARIANTS:
-            for L in scaling_L:
-                log(f"[scaling] L={L} torch_scatter={scatter} checkpoint_activations={ckpt} ...")
-                r = run_child(["--kind", "mem", "--case", "scaling", "--arm", "lamp",
-                               "--L", str(L), "--scatter", str(scatter), "--ckpt", str(ckpt),
-                               "--steps", str(scale_steps[L])])
-                report["scaling"].append({"L": L, "scatter": scatter, "ckpt": ckpt, "res": r})
-                if "skipped" in r or "error" in r:
-                    log("   ", r.get("skipped") or r.get("error"))
-                    if "skipped" in r:
-                        break
-                else:
-                    log(f"    {_med(r['runs'][1:] or r['runs'], 'wall'):.2f} s/step, "
-                        f"peak {mb(r['peak'])} MB, {r['info']}")
+        _run_scaling(args, report)
 
     report["loadavg_end"] = loadavg()
     report["elapsed_s"] = round(time.time() - started, 1)
@@ -566,7 +579,8 @@ def _original_check(report, sums) -> List[str]:
     return out
 
 
-def render(report) -> str:
+def _render_header(report) -> List[str]:
+    """What was run, where, and how it was measured."""
     m = report["machine"]
     lines = [
         "# lamp_pyg core benchmark: speed and memory",
@@ -595,86 +609,103 @@ def render(report) -> str:
         "only that arm (imports + data + model + Adam + steps).",
         "",
     ]
+    return lines
+
+
+def _render_core(report) -> List[str]:
+    """The core cases: one table row per case and graph, then the details."""
+    lines = [
+        f"## Core cases (d_model {PAPER.d_model}, d_ff {PAPER.d_ff}, {PAPER.heads} heads, "
+        f"{PAPER.n_layers_enc} + {PAPER.n_layers_dec} layers)",
+        "",
+        "| case | label graph (density) | auto path: feat->label / label->label "
+        "| lamp_pyg s/step | reference s/step | lean s/step | lamp_pyg / reference "
+        "(CPU) | lamp_pyg / lean (CPU) | lamp_pyg peak MB | reference peak MB "
+        "| lean peak MB | time <= 1.10x ref | memory <= ref |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    sums = [core_summary(r) for r in report["core"]]
+    for s in sums:
+        if "error" in s:
+            lines.append(f"| {s['case']} | {s['graph']} | error: {s['error'][-300:]} |")
+            continue
+        lines.append(
+            f"| {s['case']} | {s['graph']} ({s['density']:.1%}) | {s['paths']} "
+            f"| {s['lamp_wall']:.3f} | {s['ref_wall']:.3f} | {s['lean_wall']:.3f} "
+            f"| {s['time_ratio_ref']:.2f} ({s['cpu_ratio_ref']:.2f}) "
+            f"| {s['time_ratio_lean']:.2f} ({s['cpu_ratio_lean']:.2f}) "
+            f"| {mb(s['lamp_peak'])} | {mb(s['ref_peak'])} | {mb(s['lean_peak'])} "
+            f"| {'yes' if s['time_ok'] else 'NO'} | {'yes' if s['mem_ok'] else 'NO'} |")
+    lines += ["", "Details per case: CPU seconds per step; memory above the built model "
+              "(peak minus RSS before the first step); load average before / after the "
+              "timed rounds; interleaved rounds; tokens per sample.", ""]
+    for s in sums:
+        if "error" in s:
+            continue
+        errs = "; ".join(f"{a} memory run failed: {s[f'{a}_mem_error']}" for a in ARMS
+                         if f"{a}_mem_error" in s)
+        lines.append(
+            f"- {s['case']} / {s['graph']}: CPU s/step lamp_pyg {s['lamp_cpu']:.3f}, "
+            f"reference {s['ref_cpu']:.3f}, lean {s['lean_cpu']:.3f}; step memory "
+            f"lamp_pyg {mb(s['lamp_step_mem'])} MB, reference {mb(s['ref_step_mem'])} MB, "
+            f"lean {mb(s['lean_step_mem'])} MB; memory lamp_pyg / reference "
+            f"{fmt(s['mem_ratio_ref'])}, / lean {fmt(s['mem_ratio_lean'])}; load "
+            f"{s['loadavg'][0]:.1f} -> {s['loadavg'][1]:.1f}; {s['rounds']} rounds; "
+            f"tokens/sample mean {sum(s['tokens']) / len(s['tokens']):.1f}, "
+            f"max {max(s['tokens'])}" + (f"; {errs}" if errs else ""))
+    lines += _original_check(report, sums)
+    return lines
+
+
+def _render_scaling(report) -> List[str]:
+    """The sparse-graph scaling table and its log-log slopes."""
+    sc = scaling_summary(report)
+    lines = [
+        "",
+        f"## Sparse label graph scaling (lamp_pyg only; top-{SCALING_DEGREE} random "
+        "in-neighbours + self-loop per label, batch 32, d_model 128, d_ff 128, 4 heads, "
+        "2 + 2 layers, delicious-like inputs: mean 20 tokens per sample, longest 60, "
+        "vocabulary 504)",
+        "",
+        "| L | torch_scatter | checkpoint_activations | label->label edges (batch) "
+        "| feature->label edges (batch) "
+        "| auto path: feat->label / label->label | s/step (median) | s/step (min) "
+        "| CPU s/step | peak RSS MB | peak minus start RSS MB | fits 8 GB (8e9 bytes) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sc["rows"]:
+        lines.append(
+            f"| {r['L']:,} | {'on' if r['with_torch_scatter'] else 'off'} "
+            f"| {'on' if r['ckpt'] else 'off'} "
+            f"| {r['edges_label_to_label']:,} | {r['edges_feature_to_label']:,} "
+            f"| {r['paths']} | {r['wall']:.3f} | {r['wall_min']:.3f} | {r['cpu']:.3f} "
+            f"| {mb(r['peak'])} "
+            f"| {mb(r['step_mem'])} | {'yes' if r['peak'] <= 8e9 else 'NO'} |")
+    for r in report["scaling"]:
+        res = r["res"]
+        if "skipped" in res:
+            lines.append(f"\ntorch_scatter on: not measured, {res['skipped']}")
+            break
+        if "error" in res:
+            lines.append(f"\nL={r['L']} scatter={r['scatter']}: error {res['error'][-300:]}")
+    lines += ["", "Log-log slopes (least squares over the L values, then between the two "
+              "largest L; time = median wall time per step after the first; memory = peak "
+              "RSS minus RSS after imports, at process start; with a fixed in-degree and "
+              "fixed inputs every edge count is proportional to L, so the three x-axes give "
+              "the same slope):", ""]
+    for (scatter, ckpt), sl in sc["slopes"].items():
+        lines.append(f"- torch_scatter {'on' if scatter else 'off'}, checkpoint_activations "
+                     f"{'on' if ckpt else 'off'}: " + ", ".join(
+            f"{k} {fmt(v)}" for k, v in sl.items()))
+    return lines
+
+
+def render(report) -> str:
+    lines = _render_header(report)
     if report["core"]:
-        lines += [
-            f"## Core cases (d_model {PAPER.d_model}, d_ff {PAPER.d_ff}, {PAPER.heads} heads, "
-            f"{PAPER.n_layers_enc} + {PAPER.n_layers_dec} layers)",
-            "",
-            "| case | label graph (density) | auto path: feat->label / label->label "
-            "| lamp_pyg s/step | reference s/step | lean s/step | lamp_pyg / reference "
-            "(CPU) | lamp_pyg / lean (CPU) | lamp_pyg peak MB | reference peak MB "
-            "| lean peak MB | time <= 1.10x ref | memory <= ref |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        sums = [core_summary(r) for r in report["core"]]
-        for s in sums:
-            if "error" in s:
-                lines.append(f"| {s['case']} | {s['graph']} | error: {s['error'][-300:]} |")
-                continue
-            lines.append(
-                f"| {s['case']} | {s['graph']} ({s['density']:.1%}) | {s['paths']} "
-                f"| {s['lamp_wall']:.3f} | {s['ref_wall']:.3f} | {s['lean_wall']:.3f} "
-                f"| {s['time_ratio_ref']:.2f} ({s['cpu_ratio_ref']:.2f}) "
-                f"| {s['time_ratio_lean']:.2f} ({s['cpu_ratio_lean']:.2f}) "
-                f"| {mb(s['lamp_peak'])} | {mb(s['ref_peak'])} | {mb(s['lean_peak'])} "
-                f"| {'yes' if s['time_ok'] else 'NO'} | {'yes' if s['mem_ok'] else 'NO'} |")
-        lines += ["", "Details per case: CPU seconds per step; memory above the built model "
-                  "(peak minus RSS before the first step); load average before / after the "
-                  "timed rounds; interleaved rounds; tokens per sample.", ""]
-        for s in sums:
-            if "error" in s:
-                continue
-            errs = "; ".join(f"{a} memory run failed: {s[f'{a}_mem_error']}" for a in ARMS
-                             if f"{a}_mem_error" in s)
-            lines.append(
-                f"- {s['case']} / {s['graph']}: CPU s/step lamp_pyg {s['lamp_cpu']:.3f}, "
-                f"reference {s['ref_cpu']:.3f}, lean {s['lean_cpu']:.3f}; step memory "
-                f"lamp_pyg {mb(s['lamp_step_mem'])} MB, reference {mb(s['ref_step_mem'])} MB, "
-                f"lean {mb(s['lean_step_mem'])} MB; memory lamp_pyg / reference "
-                f"{fmt(s['mem_ratio_ref'])}, / lean {fmt(s['mem_ratio_lean'])}; load "
-                f"{s['loadavg'][0]:.1f} -> {s['loadavg'][1]:.1f}; {s['rounds']} rounds; "
-                f"tokens/sample mean {sum(s['tokens']) / len(s['tokens']):.1f}, "
-                f"max {max(s['tokens'])}" + (f"; {errs}" if errs else ""))
-        lines += _original_check(report, sums)
+        lines += _render_core(report)
     if report["scaling"]:
-        sc = scaling_summary(report)
-        lines += [
-            "",
-            f"## Sparse label graph scaling (lamp_pyg only; top-{SCALING_DEGREE} random "
-            "in-neighbours + self-loop per label, batch 32, d_model 128, d_ff 128, 4 heads, "
-            "2 + 2 layers, delicious-like inputs: mean 20 tokens per sample, longest 60, "
-            "vocabulary 504)",
-            "",
-            "| L | torch_scatter | checkpoint_activations | label->label edges (batch) "
-            "| feature->label edges (batch) "
-            "| auto path: feat->label / label->label | s/step (median) | s/step (min) "
-            "| CPU s/step | peak RSS MB | peak minus start RSS MB | fits 8 GB (8e9 bytes) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for r in sc["rows"]:
-            lines.append(
-                f"| {r['L']:,} | {'on' if r['with_torch_scatter'] else 'off'} "
-                f"| {'on' if r['ckpt'] else 'off'} "
-                f"| {r['edges_label_to_label']:,} | {r['edges_feature_to_label']:,} "
-                f"| {r['paths']} | {r['wall']:.3f} | {r['wall_min']:.3f} | {r['cpu']:.3f} "
-                f"| {mb(r['peak'])} "
-                f"| {mb(r['step_mem'])} | {'yes' if r['peak'] <= 8e9 else 'NO'} |")
-        for r in report["scaling"]:
-            res = r["res"]
-            if "skipped" in res:
-                lines.append(f"\ntorch_scatter on: not measured, {res['skipped']}")
-                break
-            if "error" in res:
-                lines.append(f"\nL={r['L']} scatter={r['scatter']}: error {res['error'][-300:]}")
-        lines += ["", "Log-log slopes (least squares over the L values, then between the two "
-                  "largest L; time = median wall time per step after the first; memory = peak "
-                  "RSS minus RSS after imports, at process start; with a fixed in-degree and "
-                  "fixed inputs every edge count is proportional to L, so the three x-axes give "
-                  "the same slope):", ""]
-        for (scatter, ckpt), sl in sc["slopes"].items():
-            lines.append(f"- torch_scatter {'on' if scatter else 'off'}, checkpoint_activations "
-                         f"{'on' if ckpt else 'off'}: " + ", ".join(
-                f"{k} {fmt(v)}" for k, v in sl.items()))
+        lines += _render_scaling(report)
     lines += ["", "Raw numbers: the JSON twin of this file.", ""]
     return "\n".join(lines)
 

@@ -356,6 +356,20 @@ class LaMP(torch.nn.Module):
         return LaMPInputs(x, value, pos, vec, token_edges, f2l, B, bag_weights, bag_offsets)
 
     # ------------------------------------------------------------------ forward
+    def encode(self, inputs: LaMPInputs) -> Tensor:
+        """The encoder: ``[N_tok, d]`` token states (``[B, d]`` in the linear-token mode)."""
+        if inputs.vec is not None:
+            h_tok = self.input_proj(inputs.vec)  # [B, d]: one "token" per sample
+        else:
+            h_tok = self.token_embedding(inputs.x)  # [N_tok, d]
+            if inputs.value is not None:
+                h_tok = h_tok + inputs.value.unsqueeze(-1) * self.value_embedding(inputs.x)
+            if inputs.pos is not None:
+                h_tok = h_tok + self.position_table[inputs.pos]
+        for layer in self.encoder:
+            h_tok = layer(h_tok) if inputs.token_edges is None else layer(h_tok, inputs.token_edges)
+        return h_tok
+
     def forward(self, batch, return_attention_weights: bool = False,
                 on_block: Optional[BlockHook] = None) -> LaMPOutput:
         """Runs the model.
@@ -371,18 +385,7 @@ class LaMP(torch.nn.Module):
         inputs = batch if isinstance(batch, LaMPInputs) else self.prepare(batch)
         c = self.config
         B, L = inputs.num_graphs, c.num_labels
-
-        # encoder
-        if inputs.vec is not None:
-            h_tok = self.input_proj(inputs.vec)  # [B, d]: one "token" per sample
-        else:
-            h_tok = self.token_embedding(inputs.x)  # [N_tok, d]
-            if inputs.value is not None:
-                h_tok = h_tok + inputs.value.unsqueeze(-1) * self.value_embedding(inputs.x)
-            if inputs.pos is not None:
-                h_tok = h_tok + self.position_table[inputs.pos]
-        for layer in self.encoder:
-            h_tok = layer(h_tok) if inputs.token_edges is None else layer(h_tok, inputs.token_edges)
+        h_tok = self.encode(inputs)
 
         # decoder: label message passing
         # every sample starts from the same label states: the first feature -> label

@@ -326,13 +326,8 @@ def test_shared_first_layer_queries_equal_per_sample_queries():
     assert out.shape == (B, L)
 
 
-def test_decoder_wiring_by_hand():
-    """Labels start from their embedding (the same for every sample); each decoder layer is
-    feature -> label then label -> label over the shared label graph; logits are
-    <u_i, w_i>. Intermediate readouts come after every block but the last."""
-    model = make_model(n_layers_dec=2, int_preds=True)
-    batch = batch_of(samples())
-    out = model(batch)
+def decoder_states_by_hand(model, batch):
+    """Every decoder block's ``[B * L, d]`` output, written out (FFN-only encoder)."""
     B = batch.num_graphs
     h_tok = model.token_embedding(batch[TOKEN].x)
     for ffn in model.encoder:
@@ -346,6 +341,18 @@ def test_decoder_wiring_by_hand():
         states.append(h)
         h = layer.label_to_label(h, l2l)
         states.append(h)
+    return states
+
+
+def test_decoder_wiring_by_hand():
+    """Labels start from their embedding (the same for every sample); each decoder layer is
+    feature -> label then label -> label over the shared label graph; logits are
+    <u_i, w_i>. Intermediate readouts come after every block but the last."""
+    model = make_model(n_layers_dec=2, int_preds=True)
+    batch = batch_of(samples())
+    out = model(batch)
+    B = batch.num_graphs
+    states = decoder_states_by_hand(model, batch)
     readout = [torch.einsum("bld,ld->bl", s.view(B, L, -1), model.readout) for s in states]
     torch.testing.assert_close(out.logits, readout[-1], **TOL)
     assert len(out.int_logits) == 3
@@ -519,17 +526,8 @@ def test_on_block_hook_sees_each_block_output(mode):
     if mode == "checkpoint":
         model.loss(out, batch[LABEL].y).backward()
         assert len(seen) == 4
-    B = batch.num_graphs
-    h_tok = model.token_embedding(batch[TOKEN].x)
-    for ffn in model.encoder:
-        h_tok = ffn(h_tok)
-    f2l = CompleteBipartite.from_batch(batch[TOKEN].batch, batch[LABEL].batch, B)
-    l2l = SharedGraph(LABEL_EI, L, L, B)
-    h = model.label_embedding.weight.repeat(B, 1)
-    for (i, name, got), layer in zip(seen, [blk for layer in model.decoder for blk in
-                                            (layer.feature_to_label, layer.label_to_label)]):
-        h = layer((h_tok, h), f2l) if name == "feature_to_label" else layer(h, l2l)
-        torch.testing.assert_close(got, h, **TOL)
+    for (_, _, got), want in zip(seen, decoder_states_by_hand(model, batch)):
+        torch.testing.assert_close(got, want, **TOL)
 
 
 def test_bad_label_graph():
