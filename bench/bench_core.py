@@ -360,6 +360,35 @@ def machine_info() -> dict:
             "pyg_lib": bool(pyg_typing.WITH_PYG_LIB), "platform": platform.platform()}
 
 
+def matmul_rates(floor_size: int = 2048, probe_size: int = 256, max_seconds: float = 2.0) -> dict:
+    """Matmul GFLOP/s for a report, at the current thread count, each bounded by about
+    ``max_seconds`` (:func:`lamp_pyg.training.setup.matmul_gflops`): fp32 at
+    ``floor_size`` (the rate a step's floor is computed from), and bf16 at ``floor_size`` only
+    where the CPU has fast bf16; elsewhere bf16 at ``probe_size`` (one 2048x2048 bf16
+    product takes ~15 s on a CPU without bf16 instructions), next to fp32 at that size.
+
+    Returns ``{'float32': GFLOP/s, 'size': floor_size, 'bfloat16': GFLOP/s, 'bf16_size': n,
+    'probe': {'size', 'float32', 'bfloat16'}}`` (``probe``: both dtypes at ``probe_size``)."""
+    import torch
+    from lamp_pyg.training.setup import fast_bf16, matmul_gflops
+    rate = lambda dt, n: matmul_gflops(dt, size=n, reps=10, max_seconds=max_seconds)  # noqa: E731
+    probe = {"size": probe_size, "float32": rate(torch.float32, probe_size),
+             "bfloat16": rate(torch.bfloat16, probe_size)}
+    fast = fast_bf16(torch.device("cpu"))
+    return {"float32": rate(torch.float32, floor_size), "size": floor_size,
+            "bfloat16": rate(torch.bfloat16, floor_size) if fast else probe["bfloat16"],
+            "bf16_size": floor_size if fast else probe_size, "probe": probe}
+
+
+def matmul_line(g: dict) -> str:
+    """The report line of :func:`matmul_rates`."""
+    N, n, p = g["size"], g["bf16_size"], g["probe"]
+    return (f"matmul GFLOP/s: fp32 {g['float32']:.0f} ({N}x{N}), bf16 {g['bfloat16']:.1f} "
+            f"({n}x{n}); at {p['size']}x{p['size']}: fp32 {p['float32']:.1f}, bf16 "
+            f"{p['bfloat16']:.1f}" + ("" if n == N else
+                                       " (no fast bf16: bf16 only probed small)"))
+
+
 def slope(xs: List[float], ys: List[float]) -> Optional[float]:
     """Least-squares slope of log(y) on log(x)."""
     pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys) if x > 0 and y > 0]

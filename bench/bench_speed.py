@@ -18,9 +18,10 @@ For each dataset (its config in ``configs/``, paper settings, prior label graph)
   in batches of 32 in dataset order, padded (as the original scores), lamp_pyg
   through ``predict_scores`` (batches of 128 sorted by length). Samples/s.
 - **memory**: peak RSS of a fresh process running a few training steps of one arm.
-- **bf16**: a 2048 x 2048 matmul in fp32 and bf16, to show whether this CPU has fast
-  bf16 (AMX / AVX512-BF16); the bf16 training arm runs only where it does, or with
-  ``--bf16``.
+- **bf16**: matmul rates in fp32 and bf16 (``bench_core.matmul_rates``: 2048 x 2048,
+  bf16 only at 256 x 256 where the CPU has no fast bf16, each bounded to ~2 s), to show
+  whether this CPU has fast bf16 (AMX / AVX512-BF16); the bf16 training arm runs only
+  where it does, or with ``--bf16``.
 
 Ratios are measured in one process, so machine noise hits both arms alike; the
 load average is recorded.
@@ -42,7 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.bench_core import loadavg, machine_info, proc_status, write_report  # noqa: E402
+from bench.bench_core import (loadavg, machine_info, matmul_line, matmul_rates,  # noqa: E402
+                              proc_status, write_report)
 from bench.records import record_command  # noqa: E402
 
 # Measured with the released QData/LaMP code on a machine of this kind, paper settings,
@@ -185,20 +187,6 @@ def memory(name: str, data_root: str, arm: str, steps: int) -> dict:
     return {"rss_start": rss0, "peak": proc_status()["VmHWM"], "times": res["times"][arm]}
 
 
-def matmul_gflops() -> dict:
-    import torch
-    out = {}
-    for dt in (torch.float32, torch.bfloat16):
-        a, b = torch.randn(2048, 2048, dtype=dt), torch.randn(2048, 2048, dtype=dt)
-        for _ in range(3):
-            a @ b
-        t = time.perf_counter()
-        for _ in range(10):
-            a @ b
-        out[str(dt).replace("torch.", "")] = 2 * 2048 ** 3 * 10 / (time.perf_counter() - t) / 1e9
-    return out
-
-
 def child(argv) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("what")
@@ -240,7 +228,7 @@ def main(argv=None) -> int:
     import torch
     report = {"command": record_command("bench/bench_speed.py", argv),
               "date": datetime.now().isoformat(timespec="seconds"),
-              "machine": machine_info(), "matmul_gflops": matmul_gflops(), "datasets": {}}
+              "machine": machine_info(), "matmul_gflops": matmul_rates(), "datasets": {}}
     from lamp_pyg.training.setup import fast_bf16
     report["fast_bf16"] = fast_bf16(torch.device("cpu"))
     t0 = time.time()
@@ -278,7 +266,7 @@ def render(r) -> str:
         f"- machine: {m['cpu']}, {m['usable_cores']} usable cores, torch threads "
         f"{m['torch_threads']}; torch {m['torch']}, PyG {m['torch_geometric']}, "
         f"torch_scatter {m['torch_scatter']}",
-        f"- 2048x2048 matmul: fp32 {g['float32']:.0f} GFLOP/s, bf16 {g['bfloat16']:.0f} GFLOP/s; "
+        f"- {matmul_line(g)}; "
         f"fast bf16 (AMX / AVX512-BF16) detected: {r['fast_bf16']}. "
         + ("bf16 is slower than fp32 here, so `precision: auto` runs fp32 and no bf16 arm ran."
            if not r["fast_bf16"] else ""),

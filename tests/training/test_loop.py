@@ -137,11 +137,23 @@ def test_test_scored_once_gives_the_same_headline_and_no_paper_protocol(tmp_path
     m_once, m_ref = read_metrics(tmp_path / "once"), read_metrics(dense_run["run_dir"])
     assert [m["train_loss"] for m in m_once] == [m["train_loss"] for m in m_ref]
     raw = [json.loads(line) for line in (tmp_path / "once" / "metrics.jsonl").open()]
-    assert all(m["test_seconds"] < 0.01 for m in raw)
+    assert all(m["test_seconds"] < 0.01 and "test_ebF1" not in m for m in raw)
     hist = load_checkpoint(tmp_path / "once" / "last.pt")["train_state"]["history"]
     assert all(h["record"]["test"] is None and h["record"]["valid"] for h in hist)
     assert (tmp_path / "once" / "learning_curves.png").read_bytes()[:8] == PNG_MAGIC
     assert "Paper protocol" not in (tmp_path / "once" / "results.txt").read_text()
+
+
+def test_metrics_log_test_ebF1_at_the_validation_threshold(dense_run):
+    """metrics.jsonl's per-epoch test ebF1 (bench/time_to_accuracy.py's curve) is the
+    epoch record's, at the threshold tuned on valid; at the best epoch it is the headline."""
+    from lamp_pyg.evaluation import tuned_on_valid
+    run_dir = dense_run["run_dir"]
+    logged = [m["test_ebF1"] for m in read_metrics(run_dir)]
+    hist = load_checkpoint(run_dir / "last.pt")["train_state"]["history"]
+    assert logged == [tuned_on_valid(h["record"])["test"] for h in hist]
+    rep = read_results(run_dir)
+    assert logged[rep["best_epoch"] - 1] == pytest.approx(rep["headline"]["ebF1"]["test"], abs=1e-12)
 
 
 def test_builtin_synthetic_dataset_needs_no_files(tmp_path, monkeypatch):
