@@ -39,6 +39,10 @@ def main(argv=None) -> int:
                    help="with --predict: give (or never give) the most likely label when none "
                         "clears the threshold; default: what the run chose on validation "
                         "(runs trained with eval.at_least_one=true; else never)")
+    p.add_argument("--trust-checkpoint", action="store_true",
+                   help="with --predict: load checkpoints that hold more than plain data "
+                        "(any pickled object, which can run code on this machine); only for "
+                        "files from a source you trust. lamp-pyg never writes such files")
     args = p.parse_args(argv)
 
     # imports after argparse so --help is instant
@@ -104,7 +108,8 @@ def _train(args) -> int:
 def _predict(args) -> int:
     from lamp_pyg.training.predict import Predictor
 
-    pred = Predictor.load(args.predict, at_least_one=args.at_least_one)
+    pred = Predictor.load(args.predict, at_least_one=args.at_least_one,
+                          trusted=args.trust_checkpoint)
     inputs = []
     for x in args.input or ["-"]:
         inputs += [l.rstrip("\n") for l in sys.stdin] if x == "-" else [x]

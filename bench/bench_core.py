@@ -1,8 +1,8 @@
 r"""Speed and memory of lamp_pyg's LaMP against a dense reference of the released code.
 
 One *training step* = ``zero_grad`` + forward + mean BCE loss + backward + an
-``Adam`` step (lr 2e-4, betas (0.9, 0.98), eps 1e-8: the paper's optimiser), the
-same for both arms. Inputs are built before timing: lamp_pyg gets a collated PyG
+``Adam`` step (the paper's optimiser: the ``train`` schema's defaults), the same for
+both arms. Inputs are built before timing: lamp_pyg gets a collated PyG
 ``Batch`` (its ``prepare()`` validation runs inside the step), the reference a
 padded ``Long[B, S]`` tensor. Both arms hold the same weights (copied with
 :func:`bench.reference.copy_from_lamp`) and use the paper's dropout.
@@ -44,8 +44,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.records import record_command  # noqa: E402
+from lamp_pyg.models import LaMPOptions  # noqa: E402  (the paper's model size: its defaults)
+
 BATCH = 32
-LR, BETAS, EPS = 2e-4, (0.9, 0.98), 1e-8
+PAPER = LaMPOptions()
 
 
 # ---------------------------------------------------------------------- cases
@@ -58,9 +61,9 @@ class Case:
     max_tokens: int  # longest sample of the batch
     density: float  # prior label graph: fraction of the L x L pairs (self-loops included)
     dropout: float
-    d_model: int = 512
-    d_ff: int = 512
-    heads: int = 4
+    d_model: int = PAPER.d_model
+    d_ff: int = PAPER.d_ff
+    heads: int = PAPER.heads
 
 
 # Token counts include BOS/EOS. Measured on the MULAN train splits (../shared/data):
@@ -160,9 +163,12 @@ def build_arm(arm: str, case: Case, L: int, edge_index, tokens, labels, *,
     from lamp_pyg.data.sample import make_sample
     from lamp_pyg.models import LaMP, LaMPConfig
     from lamp_pyg.nn import SharedGraph
+    from lamp_pyg.training.config import TrainConfig
+    from lamp_pyg.training.setup import adam_settings
 
     cfg = LaMPConfig(num_labels=L, vocab_size=case.vocab_size, d_model=case.d_model,
-                     d_ff=case.d_ff, heads=case.heads, n_layers_enc=2, n_layers_dec=2,
+                     d_ff=case.d_ff, heads=case.heads, n_layers_enc=PAPER.n_layers_enc,
+                     n_layers_dec=PAPER.n_layers_dec,
                      dropout=case.dropout, encoder_graph="none", attention_path="auto",
                      checkpoint_activations=checkpoint_activations)
     info: Dict[str, object] = {}
@@ -187,8 +193,9 @@ def build_arm(arm: str, case: Case, L: int, edge_index, tokens, labels, *,
         # encoder attention, Linear FFN, per-label readout): a tuned-dense yardstick
         lean = dict(encoder_attention=False, ffn="linear", readout="per_label")
         model = ReferenceLaMP(L, case.vocab_size, edge_index, d_model=case.d_model,
-                              d_ff=case.d_ff, heads=case.heads, n_layers_enc=2,
-                              n_layers_dec=2, dropout=case.dropout,
+                              d_ff=case.d_ff, heads=case.heads,
+                              n_layers_enc=PAPER.n_layers_enc,
+                              n_layers_dec=PAPER.n_layers_dec, dropout=case.dropout,
                               **(lean if arm == "lean" else {}))
         if reference_from is not None:
             copy_from_lamp(model, reference_from)
@@ -204,7 +211,7 @@ def build_arm(arm: str, case: Case, L: int, edge_index, tokens, labels, *,
     else:
         raise ValueError(arm)
     model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=LR, betas=BETAS, eps=EPS)
+    opt = torch.optim.Adam(model.parameters(), **adam_settings(TrainConfig()))
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -283,26 +290,17 @@ def child_mem(args) -> dict:
     import bench.reference  # noqa: F401
     import lamp_pyg.data.sample  # noqa: F401
     import lamp_pyg.models  # noqa: F401
+    import lamp_pyg.training.setup  # noqa: F401
     torch.manual_seed(0)
     rss0 = proc_status()["VmRSS"]
     if args.case == "scaling":
         case, L = SCALING_CASE, args.L
         ei = make_label_graph("topk", L)
-        if args.scatter:
-            try:
-                import torch_scatter
-            except Exception as e:  # noqa: BLE001  (missing, or a broken build)
-                return {"skipped": f"torch_scatter not importable: {type(e).__name__}: {e}"}
-            # PyG also binds the module at its own import time (torch-scatter may have
-            # been installed later): patch both, as tests/nn/conftest.py does
-            import torch_geometric.utils._scatter
-            import torch_geometric.utils._segment
-            for mod in (torch_geometric.typing, torch_geometric.utils._scatter,
-                        torch_geometric.utils._segment):
-                mod.torch_scatter = torch_scatter
-            torch_geometric.typing.WITH_TORCH_SCATTER = True
-        else:
-            torch_geometric.typing.WITH_TORCH_SCATTER = False
+        # PyG has no API to choose its scatter backend: it reads its public flag
+        # WITH_TORCH_SCATTER at call time (set at import when torch-scatter imports)
+        if args.scatter and not torch_geometric.typing.WITH_TORCH_SCATTER:
+            return {"skipped": "torch_scatter not importable when PyG was imported"}
+        torch_geometric.typing.WITH_TORCH_SCATTER = bool(args.scatter)
         scatter_note = bool(torch_geometric.typing.WITH_TORCH_SCATTER)
     else:
         case = CASES[args.case]
@@ -362,6 +360,35 @@ def machine_info() -> dict:
             "pyg_lib": bool(pyg_typing.WITH_PYG_LIB), "platform": platform.platform()}
 
 
+def matmul_rates(floor_size: int = 2048, probe_size: int = 256, max_seconds: float = 2.0) -> dict:
+    """Matmul GFLOP/s for a report, at the current thread count, each bounded by about
+    ``max_seconds`` (:func:`lamp_pyg.training.setup.matmul_gflops`): fp32 at
+    ``floor_size`` (the rate a step's floor is computed from), and bf16 at ``floor_size`` only
+    where the CPU has fast bf16; elsewhere bf16 at ``probe_size`` (one 2048x2048 bf16
+    product takes ~15 s on a CPU without bf16 instructions), next to fp32 at that size.
+
+    Returns ``{'float32': GFLOP/s, 'size': floor_size, 'bfloat16': GFLOP/s, 'bf16_size': n,
+    'probe': {'size', 'float32', 'bfloat16'}}`` (``probe``: both dtypes at ``probe_size``)."""
+    import torch
+    from lamp_pyg.training.setup import fast_bf16, matmul_gflops
+    rate = lambda dt, n: matmul_gflops(dt, size=n, reps=10, max_seconds=max_seconds)  # noqa: E731
+    probe = {"size": probe_size, "float32": rate(torch.float32, probe_size),
+             "bfloat16": rate(torch.bfloat16, probe_size)}
+    fast = fast_bf16(torch.device("cpu"))
+    return {"float32": rate(torch.float32, floor_size), "size": floor_size,
+            "bfloat16": rate(torch.bfloat16, floor_size) if fast else probe["bfloat16"],
+            "bf16_size": floor_size if fast else probe_size, "probe": probe}
+
+
+def matmul_line(g: dict) -> str:
+    """The report line of :func:`matmul_rates`."""
+    N, n, p = g["size"], g["bf16_size"], g["probe"]
+    return (f"matmul GFLOP/s: fp32 {g['float32']:.0f} ({N}x{N}), bf16 {g['bfloat16']:.1f} "
+            f"({n}x{n}); at {p['size']}x{p['size']}: fp32 {p['float32']:.1f}, bf16 "
+            f"{p['bfloat16']:.1f}" + ("" if n == N else
+                                       " (no fast bf16: bf16 only probed small)"))
+
+
 def slope(xs: List[float], ys: List[float]) -> Optional[float]:
     """Least-squares slope of log(y) on log(x)."""
     pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys) if x > 0 and y > 0]
@@ -381,7 +408,7 @@ def fmt(x: Optional[float], spec: str = ".2f") -> str:
     return "-" if x is None else format(x, spec)
 
 
-def main(argv=None):
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny repetitions (smoke run)")
@@ -400,70 +427,83 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--rounds", type=int, default=3, help=argparse.SUPPRESS)
     ap.add_argument("--steps", type=int, default=2, help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
+    return ap
 
+
+def _log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def _run_core(args, report: dict) -> None:
+    """The core cases, each timed in one child and measured alone per arm."""
+    # (warm-up steps, interleaved rounds) per case; steps per memory child
+    reps = {"bibtex": (1, 2), "delicious": (1, 1)} if args.quick else \
+        {"bibtex": (1, 8), "delicious": (1, 2)}
+    mem_steps = 1 if args.quick else 2
+    # the lean arm's memory is only measured where it is cheap (it tracks the reference)
+    mem_arms = {"bibtex": ARMS, "delicious": ("lamp", "ref")}
+    for cname in args.cases.split(","):
+        warm, rounds = reps[cname]
+        for graph in GRAPHS:
+            _log(f"[core] {cname} {graph}: timing ...")
+            t = run_child(["--kind", "time", "--case", cname, "--graph", graph,
+                           "--warmup", str(warm), "--rounds", str(rounds)])
+            row = {"case": cname, "graph": graph, "time": t, "mem": {}}
+            for arm in mem_arms.get(cname, ARMS):
+                _log(f"[core] {cname} {graph}: memory {arm} ...")
+                row["mem"][arm] = run_child(["--kind", "mem", "--case", cname,
+                                             "--graph", graph, "--arm", arm,
+                                             "--steps", str(mem_steps)])
+            report["core"].append(row)
+            _log("    " + json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
+                                      for k, v in core_summary(row).items()
+                                      if k != "tokens"}))
+    if "bibtex" in args.cases.split(","):
+        warm, rounds = reps["bibtex"]
+        _log(f"[core] {TYPICAL_BIBTEX.name} prior: timing ...")
+        report["typical_bibtex"] = run_child(
+            ["--kind", "time", "--case", TYPICAL_BIBTEX.name, "--graph", "prior",
+             "--warmup", str(warm), "--rounds", str(rounds)])
+
+
+def _run_scaling(args, report: dict) -> None:
+    """lamp_pyg alone on growing sparse label graphs, one child per (variant, L)."""
+    scale_steps = {1000: 2, 3000: 2} if args.quick else {1000: 4, 3000: 3, 10000: 2}
+    scaling_L = SCALING_L[:2] if args.quick else SCALING_L
+    # (torch_scatter, checkpoint_activations): plain, then the large-L recipe
+    for scatter, ckpt in SCALING_VARIANTS:
+        for L in scaling_L:
+            _log(f"[scaling] L={L} torch_scatter={scatter} checkpoint_activations={ckpt} ...")
+            r = run_child(["--kind", "mem", "--case", "scaling", "--arm", "lamp",
+                           "--L", str(L), "--scatter", str(scatter), "--ckpt", str(ckpt),
+                           "--steps", str(scale_steps[L])])
+            report["scaling"].append({"L": L, "scatter": scatter, "ckpt": ckpt, "res": r})
+            if "skipped" in r or "error" in r:
+                _log("   ", r.get("skipped") or r.get("error"))
+                if "skipped" in r:
+                    break
+            else:
+                _log(f"    {_med(r['runs'][1:] or r['runs'], 'wall'):.2f} s/step, "
+                     f"peak {mb(r['peak'])} MB, {r['info']}")
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
     if args.child:
         res = child_time(args) if args.kind == "time" else child_mem(args)
         print(json.dumps(res))
         return
 
     started = time.time()
-    command = "python " + " ".join([os.path.relpath(__file__, REPO)] + (argv or sys.argv[1:]))
-    # (warm-up steps, interleaved rounds) per case; steps per memory / scaling child
-    reps = {"bibtex": (1, 2), "delicious": (1, 1)} if args.quick else \
-        {"bibtex": (1, 8), "delicious": (1, 2)}
-    mem_steps = 1 if args.quick else 2
-    # the lean arm's memory is only measured where it is cheap (it tracks the reference)
-    mem_arms = {"bibtex": ARMS, "delicious": ("lamp", "ref")}
-    scale_steps = {1000: 2, 3000: 2} if args.quick else {1000: 4, 3000: 3, 10000: 2}
-    scaling_L = SCALING_L[:2] if args.quick else SCALING_L
-
+    command = record_command("bench/bench_core.py", argv or sys.argv[1:])
     report = {"command": command, "date": _dt.datetime.now().isoformat(timespec="seconds"),
               "machine": machine_info(), "loadavg_start": loadavg(),
               "step": "zero_grad + forward + mean BCE + backward + Adam step (every arm)",
               "core": [], "scaling": []}
-    log = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
-
     if args.only in (None, "core"):
-        for cname in args.cases.split(","):
-            warm, rounds = reps[cname]
-            for graph in GRAPHS:
-                log(f"[core] {cname} {graph}: timing ...")
-                t = run_child(["--kind", "time", "--case", cname, "--graph", graph,
-                               "--warmup", str(warm), "--rounds", str(rounds)])
-                row = {"case": cname, "graph": graph, "time": t, "mem": {}}
-                for arm in mem_arms.get(cname, ARMS):
-                    log(f"[core] {cname} {graph}: memory {arm} ...")
-                    row["mem"][arm] = run_child(["--kind", "mem", "--case", cname,
-                                                 "--graph", graph, "--arm", arm,
-                                                 "--steps", str(mem_steps)])
-                report["core"].append(row)
-                log("    " + json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
-                                         for k, v in core_summary(row).items()
-                                         if k != "tokens"}))
-        if "bibtex" in args.cases.split(","):
-            warm, rounds = reps["bibtex"]
-            log(f"[core] {TYPICAL_BIBTEX.name} prior: timing ...")
-            report["typical_bibtex"] = run_child(
-                ["--kind", "time", "--case", TYPICAL_BIBTEX.name, "--graph", "prior",
-                 "--warmup", str(warm), "--rounds", str(rounds)])
-
+        _run_core(args, report)
     if args.only in (None, "scaling"):
-        # (torch_scatter, checkpoint_activations): plain, then the large-L recipe
-        for scatter, ckpt in SCALING_VARIANTS:
-            for L in scaling_L:
-                log(f"[scaling] L={L} torch_scatter={scatter} checkpoint_activations={ckpt} ...")
-                r = run_child(["--kind", "mem", "--case", "scaling", "--arm", "lamp",
-                               "--L", str(L), "--scatter", str(scatter), "--ckpt", str(ckpt),
-                               "--steps", str(scale_steps[L])])
-                report["scaling"].append({"L": L, "scatter": scatter, "ckpt": ckpt, "res": r})
-                if "skipped" in r or "error" in r:
-                    log("   ", r.get("skipped") or r.get("error"))
-                    if "skipped" in r:
-                        break
-                else:
-                    log(f"    {_med(r['runs'][1:] or r['runs'], 'wall'):.2f} s/step, "
-                        f"peak {mb(r['peak'])} MB, {r['info']}")
+        _run_scaling(args, report)
 
     report["loadavg_end"] = loadavg()
     report["elapsed_s"] = round(time.time() - started, 1)
@@ -556,8 +596,8 @@ def _original_check(report, sums) -> List[str]:
     if not rows:
         return []
     out = ["", "**Reference vs the released code on this machine.** The original code measured "
-           "1.40-1.49 s per bibtex training batch (median of 30 real batches, 2 threads; "
-           "lamp-reference.md section 3). Target: the reference within 20% of 1.49 s.", ""]
+           "1.40-1.49 s per bibtex training batch (median of 30 real batches, 2 threads; issue 5). "
+           "Target: the reference within 20% of 1.49 s.", ""]
     for label, t in rows:
         r, c = _med(t["runs"]["ref"], "wall"), _med(t["runs"]["ref"], "cpu")
         lw, lean = _med(t["runs"]["lamp"], "wall"), _med(t["runs"]["lean"], "wall")
@@ -568,7 +608,8 @@ def _original_check(report, sums) -> List[str]:
     return out
 
 
-def render(report) -> str:
+def _render_header(report) -> List[str]:
+    """What was run, where, and how it was measured."""
     m = report["machine"]
     lines = [
         "# lamp_pyg core benchmark: speed and memory",
@@ -597,85 +638,103 @@ def render(report) -> str:
         "only that arm (imports + data + model + Adam + steps).",
         "",
     ]
+    return lines
+
+
+def _render_core(report) -> List[str]:
+    """The core cases: one table row per case and graph, then the details."""
+    lines = [
+        f"## Core cases (d_model {PAPER.d_model}, d_ff {PAPER.d_ff}, {PAPER.heads} heads, "
+        f"{PAPER.n_layers_enc} + {PAPER.n_layers_dec} layers)",
+        "",
+        "| case | label graph (density) | auto path: feat->label / label->label "
+        "| lamp_pyg s/step | reference s/step | lean s/step | lamp_pyg / reference "
+        "(CPU) | lamp_pyg / lean (CPU) | lamp_pyg peak MB | reference peak MB "
+        "| lean peak MB | time <= 1.10x ref | memory <= ref |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    sums = [core_summary(r) for r in report["core"]]
+    for s in sums:
+        if "error" in s:
+            lines.append(f"| {s['case']} | {s['graph']} | error: {s['error'][-300:]} |")
+            continue
+        lines.append(
+            f"| {s['case']} | {s['graph']} ({s['density']:.1%}) | {s['paths']} "
+            f"| {s['lamp_wall']:.3f} | {s['ref_wall']:.3f} | {s['lean_wall']:.3f} "
+            f"| {s['time_ratio_ref']:.2f} ({s['cpu_ratio_ref']:.2f}) "
+            f"| {s['time_ratio_lean']:.2f} ({s['cpu_ratio_lean']:.2f}) "
+            f"| {mb(s['lamp_peak'])} | {mb(s['ref_peak'])} | {mb(s['lean_peak'])} "
+            f"| {'yes' if s['time_ok'] else 'NO'} | {'yes' if s['mem_ok'] else 'NO'} |")
+    lines += ["", "Details per case: CPU seconds per step; memory above the built model "
+              "(peak minus RSS before the first step); load average before / after the "
+              "timed rounds; interleaved rounds; tokens per sample.", ""]
+    for s in sums:
+        if "error" in s:
+            continue
+        errs = "; ".join(f"{a} memory run failed: {s[f'{a}_mem_error']}" for a in ARMS
+                         if f"{a}_mem_error" in s)
+        lines.append(
+            f"- {s['case']} / {s['graph']}: CPU s/step lamp_pyg {s['lamp_cpu']:.3f}, "
+            f"reference {s['ref_cpu']:.3f}, lean {s['lean_cpu']:.3f}; step memory "
+            f"lamp_pyg {mb(s['lamp_step_mem'])} MB, reference {mb(s['ref_step_mem'])} MB, "
+            f"lean {mb(s['lean_step_mem'])} MB; memory lamp_pyg / reference "
+            f"{fmt(s['mem_ratio_ref'])}, / lean {fmt(s['mem_ratio_lean'])}; load "
+            f"{s['loadavg'][0]:.1f} -> {s['loadavg'][1]:.1f}; {s['rounds']} rounds; "
+            f"tokens/sample mean {sum(s['tokens']) / len(s['tokens']):.1f}, "
+            f"max {max(s['tokens'])}" + (f"; {errs}" if errs else ""))
+    lines += _original_check(report, sums)
+    return lines
+
+
+def _render_scaling(report) -> List[str]:
+    """The sparse-graph scaling table and its log-log slopes."""
+    sc = scaling_summary(report)
+    lines = [
+        "",
+        f"## Sparse label graph scaling (lamp_pyg only; top-{SCALING_DEGREE} random "
+        "in-neighbours + self-loop per label, batch 32, d_model 128, d_ff 128, 4 heads, "
+        "2 + 2 layers, delicious-like inputs: mean 20 tokens per sample, longest 60, "
+        "vocabulary 504)",
+        "",
+        "| L | torch_scatter | checkpoint_activations | label->label edges (batch) "
+        "| feature->label edges (batch) "
+        "| auto path: feat->label / label->label | s/step (median) | s/step (min) "
+        "| CPU s/step | peak RSS MB | peak minus start RSS MB | fits 8 GB (8e9 bytes) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sc["rows"]:
+        lines.append(
+            f"| {r['L']:,} | {'on' if r['with_torch_scatter'] else 'off'} "
+            f"| {'on' if r['ckpt'] else 'off'} "
+            f"| {r['edges_label_to_label']:,} | {r['edges_feature_to_label']:,} "
+            f"| {r['paths']} | {r['wall']:.3f} | {r['wall_min']:.3f} | {r['cpu']:.3f} "
+            f"| {mb(r['peak'])} "
+            f"| {mb(r['step_mem'])} | {'yes' if r['peak'] <= 8e9 else 'NO'} |")
+    for r in report["scaling"]:
+        res = r["res"]
+        if "skipped" in res:
+            lines.append(f"\ntorch_scatter on: not measured, {res['skipped']}")
+            break
+        if "error" in res:
+            lines.append(f"\nL={r['L']} scatter={r['scatter']}: error {res['error'][-300:]}")
+    lines += ["", "Log-log slopes (least squares over the L values, then between the two "
+              "largest L; time = median wall time per step after the first; memory = peak "
+              "RSS minus RSS after imports, at process start; with a fixed in-degree and "
+              "fixed inputs every edge count is proportional to L, so the three x-axes give "
+              "the same slope):", ""]
+    for (scatter, ckpt), sl in sc["slopes"].items():
+        lines.append(f"- torch_scatter {'on' if scatter else 'off'}, checkpoint_activations "
+                     f"{'on' if ckpt else 'off'}: " + ", ".join(
+            f"{k} {fmt(v)}" for k, v in sl.items()))
+    return lines
+
+
+def render(report) -> str:
+    lines = _render_header(report)
     if report["core"]:
-        lines += [
-            "## Core cases (d_model 512, d_ff 512, 4 heads, 2 + 2 layers)",
-            "",
-            "| case | label graph (density) | auto path: feat->label / label->label "
-            "| lamp_pyg s/step | reference s/step | lean s/step | lamp_pyg / reference "
-            "(CPU) | lamp_pyg / lean (CPU) | lamp_pyg peak MB | reference peak MB "
-            "| lean peak MB | time <= 1.10x ref | memory <= ref |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        sums = [core_summary(r) for r in report["core"]]
-        for s in sums:
-            if "error" in s:
-                lines.append(f"| {s['case']} | {s['graph']} | error: {s['error'][-300:]} |")
-                continue
-            lines.append(
-                f"| {s['case']} | {s['graph']} ({s['density']:.1%}) | {s['paths']} "
-                f"| {s['lamp_wall']:.3f} | {s['ref_wall']:.3f} | {s['lean_wall']:.3f} "
-                f"| {s['time_ratio_ref']:.2f} ({s['cpu_ratio_ref']:.2f}) "
-                f"| {s['time_ratio_lean']:.2f} ({s['cpu_ratio_lean']:.2f}) "
-                f"| {mb(s['lamp_peak'])} | {mb(s['ref_peak'])} | {mb(s['lean_peak'])} "
-                f"| {'yes' if s['time_ok'] else 'NO'} | {'yes' if s['mem_ok'] else 'NO'} |")
-        lines += ["", "Details per case: CPU seconds per step; memory above the built model "
-                  "(peak minus RSS before the first step); load average before / after the "
-                  "timed rounds; interleaved rounds; tokens per sample.", ""]
-        for s in sums:
-            if "error" in s:
-                continue
-            errs = "; ".join(f"{a} memory run failed: {s[f'{a}_mem_error']}" for a in ARMS
-                             if f"{a}_mem_error" in s)
-            lines.append(
-                f"- {s['case']} / {s['graph']}: CPU s/step lamp_pyg {s['lamp_cpu']:.3f}, "
-                f"reference {s['ref_cpu']:.3f}, lean {s['lean_cpu']:.3f}; step memory "
-                f"lamp_pyg {mb(s['lamp_step_mem'])} MB, reference {mb(s['ref_step_mem'])} MB, "
-                f"lean {mb(s['lean_step_mem'])} MB; memory lamp_pyg / reference "
-                f"{fmt(s['mem_ratio_ref'])}, / lean {fmt(s['mem_ratio_lean'])}; load "
-                f"{s['loadavg'][0]:.1f} -> {s['loadavg'][1]:.1f}; {s['rounds']} rounds; "
-                f"tokens/sample mean {sum(s['tokens']) / len(s['tokens']):.1f}, "
-                f"max {max(s['tokens'])}" + (f"; {errs}" if errs else ""))
-        lines += _original_check(report, sums)
+        lines += _render_core(report)
     if report["scaling"]:
-        sc = scaling_summary(report)
-        lines += [
-            "",
-            f"## Sparse label graph scaling (lamp_pyg only; top-{SCALING_DEGREE} random "
-            "in-neighbours + self-loop per label, batch 32, d_model 128, d_ff 128, 4 heads, "
-            "2 + 2 layers, delicious-like inputs: mean 20 tokens per sample, longest 60, "
-            "vocabulary 504)",
-            "",
-            "| L | torch_scatter | checkpoint_activations | label->label edges (batch) "
-            "| feature->label edges (batch) "
-            "| auto path: feat->label / label->label | s/step (median) | s/step (min) "
-            "| CPU s/step | peak RSS MB | peak minus start RSS MB | fits 8 GB (8e9 bytes) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for r in sc["rows"]:
-            lines.append(
-                f"| {r['L']:,} | {'on' if r['with_torch_scatter'] else 'off'} "
-                f"| {'on' if r['ckpt'] else 'off'} "
-                f"| {r['edges_label_to_label']:,} | {r['edges_feature_to_label']:,} "
-                f"| {r['paths']} | {r['wall']:.3f} | {r['wall_min']:.3f} | {r['cpu']:.3f} "
-                f"| {mb(r['peak'])} "
-                f"| {mb(r['step_mem'])} | {'yes' if r['peak'] <= 8e9 else 'NO'} |")
-        for r in report["scaling"]:
-            res = r["res"]
-            if "skipped" in res:
-                lines.append(f"\ntorch_scatter on: not measured, {res['skipped']}")
-                break
-            if "error" in res:
-                lines.append(f"\nL={r['L']} scatter={r['scatter']}: error {res['error'][-300:]}")
-        lines += ["", "Log-log slopes (least squares over the L values, then between the two "
-                  "largest L; time = median wall time per step after the first; memory = peak "
-                  "RSS minus RSS after imports, at process start; with a fixed in-degree and "
-                  "fixed inputs every edge count is proportional to L, so the three x-axes give "
-                  "the same slope):", ""]
-        for (scatter, ckpt), sl in sc["slopes"].items():
-            lines.append(f"- torch_scatter {'on' if scatter else 'off'}, checkpoint_activations "
-                         f"{'on' if ckpt else 'off'}: " + ", ".join(
-                f"{k} {fmt(v)}" for k, v in sl.items()))
+        lines += _render_scaling(report)
     lines += ["", "Raw numbers: the JSON twin of this file.", ""]
     return "\n".join(lines)
 

@@ -31,6 +31,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.bench_core import loadavg, machine_info  # noqa: E402
+from bench.records import (given_data_roots, portable_arg, portable_path,  # noqa: E402
+                           record_command)
 
 
 def run_arm(procs: int, threads: int, a, run_dir: Path) -> float:
@@ -72,11 +74,13 @@ def main(argv=None) -> int:
     base = median(results[arms[0]])
     m = machine_info()
     lines = ["# Training throughput: one process vs torchrun", "",
-             f"- command: `python bench/bench_ddp.py {' '.join(argv or sys.argv[1:])}`",
+             f"- command: `{record_command('bench/bench_ddp.py', argv or sys.argv[1:])}`",
              f"- date: {datetime.now().isoformat(timespec='seconds')} "
              f"(elapsed {time.time() - t0:.0f} s)",
              f"- machine: {m}", f"- load average: {load0} -> {loadavg()}",
-             f"- config: `{a.config}` {' '.join(a.set)}, {a.epochs} epochs per run, "
+             f"- config: `{portable_path(a.config)}` "
+             f"{' '.join(portable_arg(s, given_data_roots(a.set)) for s in a.set)}, "
+             f"{a.epochs} epochs per run, "
              f"{a.rounds} rounds, arms alternating; the global batch is the config's", "",
              "| arm | training samples/s (median per epoch, per round) | vs 1 process |",
              "|---|---|---|"]

@@ -78,7 +78,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.bench_core import loadavg, machine_info, proc_status, write_report  # noqa: E402
+from bench.bench_core import (loadavg, machine_info, matmul_line, matmul_rates,  # noqa: E402
+                              proc_status, write_report)
 
 RELEASED_COMMIT = "c4152b9370c59dec825b98f857756d80679a5230"
 # git blob ids of the files the benchmark runs, at RELEASED_COMMIT (`git rev-parse c4152b9:F`)
@@ -559,20 +560,6 @@ def count_flops(arms: Arms, batches, warmup: int) -> dict:
     return out
 
 
-def matmul_gflops(reps: int = 10) -> dict:
-    """2048 x 2048 matmul GFLOP/s in fp32 and bf16 at the current thread count."""
-    import torch
-    out = {}
-    for dt in (torch.float32, torch.bfloat16):
-        a, b = torch.randn(2048, 2048, dtype=dt), torch.randn(2048, 2048, dtype=dt)
-        a @ b
-        t = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        out[str(dt).replace("torch.", "")] = 2 * 2048 ** 3 * reps / (time.perf_counter() - t) / 1e9
-    return out
-
-
 def cpu_flags() -> dict:
     try:
         with open("/proc/cpuinfo") as f:
@@ -666,7 +653,7 @@ def main(argv=None) -> int:
         return 0
     import torch
     torch.set_num_threads(a.threads)
-    from lamp_pyg.training.setup import fast_bf16
+    from lamp_pyg.training.setup import bf16_warning, fast_bf16
     log = lambda *x: print(*x, file=sys.stderr, flush=True)  # noqa: E731
     started = time.time()
     report = {"command": "python bench/bench_original.py " + shlex.join(argv),
@@ -682,8 +669,11 @@ def main(argv=None) -> int:
         print(f"bench_original.py: error: {e}", file=sys.stderr)
         return 2
     log("matmul GFLOP/s ...")
-    report["matmul_gflops"] = matmul_gflops(2 if a.quick else 10)
+    report["matmul_gflops"] = matmul_rates(max_seconds=0.5 if a.quick else 2.0)
     bf16 = report["fast_bf16"] or a.bf16
+    warning = bf16 and bf16_warning(torch.device("cpu"), report["matmul_gflops"]["probe"])
+    if warning:
+        log(f"warning: {warning}")
     names = [x for x in ARMS if (PRECISION.get(x) != "bf16" or bf16)
              and (x not in COMPILED or a.compile)]
     report["arms"] = names
@@ -764,8 +754,7 @@ def render(r) -> str:
         f"PyG {m['torch_geometric']}, torch_scatter {m['torch_scatter']}",
         f"- CPU flags: avx512_bf16 {yes(f['avx512_bf16'])}, amx_bf16 {yes(f['amx_bf16'])}; "
         f"fast bf16 (`lamp_pyg.training.setup.fast_bf16`): {r['fast_bf16']}",
-        f"- 2048x2048 matmul at {r['threads']} threads: fp32 {g['float32']:.0f} GFLOP/s, "
-        f"bf16 {g['bfloat16']:.0f} GFLOP/s",
+        f"- {matmul_line(g)}, at {r['threads']} threads",
         f"- load average (1 min): start {r['loadavg_start']:.2f}, training loop "
         f"{res['loadavg_train'][0]:.2f} -> {res['loadavg_train'][1]:.2f}, evaluation loop "
         f"{res['loadavg_eval'][0]:.2f} -> {res['loadavg_eval'][1]:.2f}, end {r['loadavg_end']:.2f}",

@@ -22,6 +22,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.records import record_command  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
@@ -63,7 +67,7 @@ def main():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     import torch, torch_geometric
     lines = [f"# Dataset preparation benchmark", "",
-             f"- command: `python bench/bench_prepare.py {' '.join(sys.argv[1:])}`",
+             f"- command: `{record_command('bench/bench_prepare.py', sys.argv[1:])}`",
              f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
              f"- machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
              f"torch {torch.__version__}, torch_geometric {torch_geometric.__version__}",

@@ -18,9 +18,10 @@ For each dataset (its config in ``configs/``, paper settings, prior label graph)
   in batches of 32 in dataset order, padded (as the original scores), lamp_pyg
   through ``predict_scores`` (batches of 128 sorted by length). Samples/s.
 - **memory**: peak RSS of a fresh process running a few training steps of one arm.
-- **bf16**: a 2048 x 2048 matmul in fp32 and bf16, to show whether this CPU has fast
-  bf16 (AMX / AVX512-BF16); the bf16 training arm runs only where it does, or with
-  ``--bf16``.
+- **bf16**: matmul rates in fp32 and bf16 (``bench_core.matmul_rates``: 2048 x 2048,
+  bf16 only at 256 x 256 where the CPU has no fast bf16, each bounded to ~2 s), to show
+  whether this CPU has fast bf16 (AMX / AVX512-BF16); the bf16 training arm runs only
+  where it does, or with ``--bf16``.
 
 Ratios are measured in one process, so machine noise hits both arms alike; the
 load average is recorded.
@@ -42,10 +43,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.bench_core import loadavg, machine_info, proc_status, write_report  # noqa: E402
+from bench.bench_core import (loadavg, machine_info, matmul_line, matmul_rates,  # noqa: E402
+                              proc_status, write_report)
+from bench.records import record_command  # noqa: E402
 
 # Measured with the released QData/LaMP code on a machine of this kind, paper settings,
-# 2 threads (lamp-reference.md section 3 and issue 5): seconds per training batch and per
+# 2 threads (issue 5; the method in docs/lamp-notes.md): seconds per training batch and per
 # training epoch. Shown next to our numbers; not measured by this script.
 ORIGINAL = {"bibtex": {"s_per_batch": 1.49, "epoch_s": 204},
             "reuters": {"epoch_s": 345}, "delicious": {"epoch_s": 6119}}
@@ -56,7 +59,7 @@ def load_run(name: str, data_root: str):
     """Datasets, label graph and a lamp_pyg model built from ``configs/<name>.yaml``."""
     import torch
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.loop import build
+    from lamp_pyg.training import build
     cfg = load_config(REPO / "configs" / f"{name}.yaml", [f"data.root={data_root}"])
     torch.manual_seed(0)
     ds, graph, model = build(cfg)
@@ -81,9 +84,11 @@ def padded(batch):
     return x
 
 
-def adam(model):
+def adam(model, t):
+    """Plain (not fused) Adam with the ``train`` section's settings, as the released code."""
     import torch
-    return torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.9, 0.98), eps=1e-8)
+    from lamp_pyg.training.setup import adam_settings
+    return torch.optim.Adam(model.parameters(), **adam_settings(t))
 
 
 def train_steps(name: str, data_root: str, rounds: int, warmup: int, arms=ARMS) -> dict:
@@ -112,7 +117,7 @@ def train_steps(name: str, data_root: str, rounds: int, warmup: int, arms=ARMS) 
 
     lamp_b = copy.deepcopy(model)
     models = {"reference": ref, "lamp_pyg": model, "lamp_pyg+bucket": lamp_b}
-    opts = {"reference": adam(ref), "lamp_pyg": make_optimizer(model, cfg.train, torch.device("cpu")),
+    opts = {"reference": adam(ref, cfg.train), "lamp_pyg": make_optimizer(model, cfg.train, torch.device("cpu")),
             "lamp_pyg+bucket": make_optimizer(lamp_b, cfg.train, torch.device("cpu"))}
     for m in models.values():
         m.train()
@@ -150,7 +155,7 @@ def eval_speed(name: str, data_root: str, samples: int) -> dict:
     import torch
     from torch_geometric.loader import DataLoader
 
-    from lamp_pyg.training.loop import predict_scores
+    from lamp_pyg.training import predict_scores
     cfg, ds, graph, model = load_run(name, data_root)
     ref = reference_for(model, graph).eval()
     out = {}
@@ -180,20 +185,6 @@ def memory(name: str, data_root: str, arm: str, steps: int) -> dict:
     rss0 = proc_status()["VmRSS"]
     res = train_steps(name, data_root, rounds=steps, warmup=0, arms=(arm,))
     return {"rss_start": rss0, "peak": proc_status()["VmHWM"], "times": res["times"][arm]}
-
-
-def matmul_gflops() -> dict:
-    import torch
-    out = {}
-    for dt in (torch.float32, torch.bfloat16):
-        a, b = torch.randn(2048, 2048, dtype=dt), torch.randn(2048, 2048, dtype=dt)
-        for _ in range(3):
-            a @ b
-        t = time.perf_counter()
-        for _ in range(10):
-            a @ b
-        out[str(dt).replace("torch.", "")] = 2 * 2048 ** 3 * 10 / (time.perf_counter() - t) / 1e9
-    return out
 
 
 def child(argv) -> None:
@@ -235,10 +226,10 @@ def main(argv=None) -> int:
     if not a.data_root:
         p.error("--data-root (or $LAMP_PYG_DATA) is required: the real benchmark data")
     import torch
-    report = {"command": "python bench/bench_speed.py " + " ".join(argv),
+    report = {"command": record_command("bench/bench_speed.py", argv),
               "date": datetime.now().isoformat(timespec="seconds"),
-              "machine": machine_info(), "matmul_gflops": matmul_gflops(), "datasets": {}}
-    from lamp_pyg.training.loop import fast_bf16
+              "machine": machine_info(), "matmul_gflops": matmul_rates(), "datasets": {}}
+    from lamp_pyg.training.setup import fast_bf16
     report["fast_bf16"] = fast_bf16(torch.device("cpu"))
     t0 = time.time()
     for name in a.datasets.split(","):
@@ -275,7 +266,7 @@ def render(r) -> str:
         f"- machine: {m['cpu']}, {m['usable_cores']} usable cores, torch threads "
         f"{m['torch_threads']}; torch {m['torch']}, PyG {m['torch_geometric']}, "
         f"torch_scatter {m['torch_scatter']}",
-        f"- 2048x2048 matmul: fp32 {g['float32']:.0f} GFLOP/s, bf16 {g['bfloat16']:.0f} GFLOP/s; "
+        f"- {matmul_line(g)}; "
         f"fast bf16 (AMX / AVX512-BF16) detected: {r['fast_bf16']}. "
         + ("bf16 is slower than fp32 here, so `precision: auto` runs fp32 and no bf16 arm ran."
            if not r["fast_bf16"] else ""),

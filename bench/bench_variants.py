@@ -33,6 +33,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.bench_core import loadavg, machine_info, write_report  # noqa: E402
+from bench.records import portable_path, record_command  # noqa: E402
 
 
 def build_variants(config: str, common: List[str], variants: List[List[str]]):
@@ -136,7 +137,8 @@ def main(argv=None) -> int:
     load0 = loadavg()
     ds, arms = build_variants(a.config, common, [shlex.split(v) for v in a.variant])
     res = measure(ds, arms, a.steps, a.warmup, a.eval_samples)
-    r = {"config": a.config, "command": "python " + " ".join(shlex.quote(x) for x in sys.argv),
+    r = {"config": portable_path(a.config),
+         "command": record_command("bench/bench_variants.py", argv or sys.argv[1:]),
          "date": datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": machine_info(),
          "threads": torch.get_num_threads(), "loadavg": [load0, loadavg()],
          "train_samples": len(ds["train"]), "num_labels": ds["train"].num_labels,

@@ -43,7 +43,7 @@ def label_graph_figure(config: str, data_root: str, out: Path, max_edges: int = 
     import networkx as nx
 
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.loop import build_label_graph, load_datasets
+    from lamp_pyg.training import build_label_graph, load_datasets
     cfg = load_config(config, [f"data.root={data_root}", "graph.kind=prior"])
     train = load_datasets(cfg)["train"]
     graph = build_label_graph(cfg, train)
@@ -86,7 +86,7 @@ def attention_figure(run: Path, data_root: str, sample: int, out: Path) -> str:
 
     from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.loop import load_datasets
+    from lamp_pyg.training import load_datasets
     ck = load_checkpoint(run / "best.pt")
     cfg = load_config(run / "config.yaml", [f"data.root={data_root}"])
     model = model_from_checkpoint(ck)
@@ -163,6 +163,7 @@ def _time_curve(run: Path, test_time: bool = True):
     training + evaluation (valid and test scoring) so far, or without scoring test when
     ``test_time`` is False (what a user needs to train and pick a checkpoint; test is
     scored only to draw the curve); the threshold is tuned on validation at each epoch."""
+    from lamp_pyg.evaluation import tuned_on_valid
     from lamp_pyg.training.checkpoint import load_checkpoint
     hist = load_checkpoint(run / "last.pt")["train_state"]["history"]
     if not test_time and any("test_seconds" not in h for h in hist):
@@ -175,9 +176,8 @@ def _time_curve(run: Path, test_time: bool = True):
         if rec["test"] is None:
             raise ValueError(f"{run}: test was not scored per epoch (eval.test_every_epoch: "
                              "false), so it has no test curve")
-        grid = np.asarray(rec["valid"]["threshold"])
-        i = int(np.nanargmax(rec["valid"]["ebF1"]))
-        ys.append((t / 60, rec["test"]["ebF1"][i], rec["valid"]["ebF1"][i], float(grid[i])))
+        r = tuned_on_valid(rec, "ebF1")
+        ys.append((t / 60, r["test"], r["valid"], r["threshold"]))
     return ys
 
 

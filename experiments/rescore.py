@@ -38,11 +38,11 @@ def scores(run: Path, data_root: str):
 
     from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.loop import load_datasets, predict_scores
+    from lamp_pyg.training import load_datasets, predict_scores
+    model = model_from_checkpoint(load_checkpoint(run / "best.pt"))  # refused before any work
     cfg = load_config(run / "config.yaml", [f"data.root={data_root}"])
     torch.set_num_threads(cfg.train.num_threads or torch.get_num_threads())
     ds = load_datasets(cfg)
-    model = model_from_checkpoint(load_checkpoint(run / "best.pt"))
     dev = torch.device("cpu")
     Sv, Yv = predict_scores(model, ds["valid"], dev, cfg.train.precision, cfg.train.eval_batch_size)
     St, Yt = predict_scores(model, ds["test"], dev, cfg.train.precision, cfg.train.eval_batch_size)
@@ -112,16 +112,24 @@ def main(argv=None) -> int:
     missing = [str(r) for r in a.runs if not (r / "best.pt").is_file()]
     if missing:
         p.error(f"no best.pt in: {', '.join(missing)}")
-    scored = [(r.name, scores(r, a.data_root)) for r in a.runs]
+    sys.path.insert(0, str(REPO))
+    from lamp_pyg.training.checkpoint import CheckpointError
+    try:
+        scored = [(r.name, scores(r, a.data_root)) for r in a.runs]
+    except CheckpointError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     rows = [(name, report(*s)) for name, s in scored]
     if a.ensemble:
         try:
             combined = ensemble(scored)
         except ValueError as e:
             p.error(str(e))
+    sys.path.insert(0, str(REPO))
+    from bench.records import record_command
     text = (f"Test scores of the best checkpoint: one global threshold, per-label thresholds, "
             f"the global threshold with the 'at least one label' rule (all tuned on validation), "
-            f"and whichever of the first and third is better on validation ((>=1): the rule).\n\n`python experiments/rescore.py {' '.join(argv or sys.argv[1:])}`\n\n"
+            f"and whichever of the first and third is better on validation ((>=1): the rule).\n\n`{record_command('experiments/rescore.py', argv or sys.argv[1:])}`\n\n"
             + render(rows))
     if a.ensemble:
         text += ("\nEnsemble (probabilities averaged over the runs above, thresholds tuned on "

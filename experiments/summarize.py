@@ -159,7 +159,9 @@ def main(argv=None):
         text += "\nUnfinished (no results.json): " + ", ".join(str(u) for u in unfinished) + "\n"
     print(text, end="")
     if args.out:
-        cmd = "python experiments/summarize.py " + " ".join(str(r) for r in args.runs)
+        sys.path.insert(0, str(REPO))
+        from bench.records import record_command
+        cmd = record_command("experiments/summarize.py", [str(r) for r in args.runs])
         args.out.write_text(f"<!-- {cmd} -->\n" + text)
 
 

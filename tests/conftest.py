@@ -1,3 +1,4 @@
+import contextlib
 import os
 from pathlib import Path
 
@@ -29,3 +30,49 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+ENV_TEST_DEVICE = "LAMP_PYG_TEST_DEVICE"
+
+
+def test_device():
+    """The device tests create tensors and modules on: ``$LAMP_PYG_TEST_DEVICE`` (e.g.
+    ``cuda``; unset: the CPU). ``bench/gpu_check.sh`` runs the layer and model tests so."""
+    import torch
+    name = os.environ.get(ENV_TEST_DEVICE, "").strip() or "cpu"
+    try:
+        dev = torch.device(name)
+    except RuntimeError as e:
+        raise pytest.UsageError(f"${ENV_TEST_DEVICE}={name!r} is not a torch device ({e})")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise pytest.UsageError(f"${ENV_TEST_DEVICE}={name!r} but CUDA is not available here")
+    return dev
+
+
+test_device.__test__ = False  # a helper, not a test
+
+
+@contextlib.contextmanager
+def on_device(dev):
+    """``torch.set_default_device(dev)`` inside (nothing changes for the CPU): factory
+    functions and new modules then live on ``dev`` without editing the tests."""
+    import torch
+    if dev.type == "cpu":
+        yield dev
+        return
+    torch.set_default_device(dev)
+    try:
+        yield dev
+    finally:
+        torch.set_default_device(None)
+
+
+def pytest_configure(config):
+    test_device()  # a bad $LAMP_PYG_TEST_DEVICE stops the run before any test
+
+
+@pytest.fixture(autouse=True)
+def default_device():
+    """Every test runs on :func:`test_device`."""
+    with on_device(test_device()) as dev:
+        yield dev

@@ -78,7 +78,10 @@ def test_documented_graph_switch_works(path, kind):
 @pytest.mark.parametrize("path", CONFIGS, ids=NAMES)
 def test_misspelt_key_in_a_copy_of_the_config_is_caught(path, tmp_path):
     bad = tmp_path / path.name
-    bad.write_text(path.read_text().replace("  d_model:", "  d_modle:"))
+    text = path.read_text()
+    typo = "  d_modle: 64\n"  # under model:, which every config may set
+    bad.write_text(text.replace("\nmodel:\n", "\nmodel:\n" + typo) if "\nmodel:\n" in text
+                   else text + "model:\n" + typo)
     with pytest.raises(ConfigError) as e:
         load_config(bad)
     assert e.value.key == "model.d_modle" and "did you mean 'd_model'" in str(e.value)
@@ -134,7 +137,7 @@ def test_config_builds_its_model_without_the_data(path):
 
 @pytest.mark.parametrize("name", SMALL_REAL)
 def test_config_builds_its_model_on_the_real_data(name, data_root, tmp_path, monkeypatch):
-    from lamp_pyg.training.loop import build
+    from lamp_pyg.training import build
 
     if not (data_root / DATASETS[name].location).exists():
         pytest.skip(f"{name} not in {data_root}")
@@ -155,3 +158,37 @@ def test_config_builds_its_model_on_the_real_data(name, data_root, tmp_path, mon
         out = model(batch)
     assert out.logits.shape == (4, model.config.num_labels)
     assert torch.isfinite(model.loss(out, batch["label"].y))
+
+
+def _schema_defaults():
+    import dataclasses
+    from lamp_pyg.training.config import Config
+    out = {}
+    for sec in dataclasses.fields(Config):
+        if sec.default_factory is dataclasses.MISSING:
+            continue
+        out[sec.name] = {f.name: f.default for f in dataclasses.fields(sec.default_factory())
+                         if f.default is not dataclasses.MISSING}
+    return out
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=NAMES)
+def test_config_sets_a_default_only_with_a_reason(path):
+    """A key equal to the schema's default is set only with a comment saying why (on its
+    line or the line above): each setting is defined once, in the schema."""
+    import re
+    from lamp_pyg.typed_yaml import yaml_load
+    defaults, section, restated = _schema_defaults(), None, []
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if re.match(r"^[a-z_]+:", line):
+            section = line.split(":")[0]
+        m = re.match(r"^  ([a-z_]+):\s*([^#]*?)\s*(#.*)?$", line)
+        if not m or m.group(3) or lines[i - 1].lstrip().startswith("#"):
+            continue
+        key, value = m.group(1), yaml_load(m.group(2))
+        default = defaults.get(section, {}).get(key, object())
+        if (list(value) if isinstance(value, (list, tuple)) else value) == (
+                list(default) if isinstance(default, tuple) else default):
+            restated.append(f"{section}.{key}: {m.group(2)}")
+    assert not restated, f"{path.name} restates schema defaults without a comment: {restated}"

@@ -37,3 +37,35 @@ def test_readme_commands_point_at_real_files():
     root = README.parent
     for path in set(re.findall(r"(configs/\w+\.yaml|datasets/\w+\.py|train\.py|\.ci/run)", TEXT)):
         assert (root / path).exists(), path
+
+
+IMPORTS = re.findall(r"^\s*from (lamp_pyg(?:\.\w+)*) import \(?([\w\s,]+?)\)?\s*$", TEXT, re.M)
+DOTTED = re.findall(r"\b(lamp_pyg(?:\.[a-z_]\w*)*)\.([A-Z]\w*)", TEXT)
+
+
+def public_names(module_name):
+    import importlib
+    module = importlib.import_module(module_name)
+    assert hasattr(module, "__path__"), (
+        f"README imports from {module_name}, a module: import from its package")
+    return set(module.__all__), module
+
+
+def test_readme_imports_public_names():
+    """Every `from lamp_pyg... import ...` line and every `lamp_pyg.pkg.Name` the README
+    shows names a package (lamp_pyg or a sub-package) and a name in its __all__."""
+    assert IMPORTS and DOTTED
+    for module_name, names in IMPORTS + DOTTED:
+        exported, module = public_names(module_name)
+        for name in re.split(r"[\s,]+", names.strip()):
+            assert name in exported, f"README: {name} is not in {module_name}.__all__"
+            assert hasattr(module, name), f"{module_name}.__all__ names {name}, which it lacks"
+
+
+@pytest.mark.parametrize("package", ["lamp_pyg.io", "lamp_pyg.data", "lamp_pyg.graphs",
+                                     "lamp_pyg.nn", "lamp_pyg.models", "lamp_pyg.evaluation",
+                                     "lamp_pyg.training"])
+def test_sub_package_exports_what_it_lists(package):
+    exported, module = public_names(package)
+    assert exported and len(exported) == len(module.__all__)  # no name listed twice
+    assert not [n for n in exported if not hasattr(module, n)]

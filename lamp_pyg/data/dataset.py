@@ -18,14 +18,16 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from torch_geometric.data import InMemoryDataset
+from torch_geometric.data import HeteroData, InMemoryDataset
 
 try:  # POSIX; elsewhere concurrent builds of one cache are not serialised
     import fcntl
@@ -36,9 +38,11 @@ from lamp_pyg.data.prepare import Prepared, PrepareOptions, prepare
 from lamp_pyg.data.sample import make_sample
 from lamp_pyg.io.arrays import fingerprint_raw, raw_from_arrays
 from lamp_pyg.io.base import RawDataset
+from lamp_pyg.io.safe_load import UnreadableFileError, load_plain
 from lamp_pyg.io.sources import FORMATS, SourceSpec, resolve_source
 
-CACHE_VERSION = 2
+#: 3: samples stored as plain dicts (no pickled classes), read back as plain data only
+CACHE_VERSION = 3
 SPLITS = ("train", "valid", "test")
 
 
@@ -92,13 +96,13 @@ class LaMPDataset(InMemoryDataset):
             {"v": CACHE_VERSION, "options": asdict(self.options)},
             sort_keys=True).encode()).hexdigest()[:12]
         self.cache_status = "reused"
-        with _cache_lock(os.path.join(os.path.expanduser(root), self.name,
-                                      self.fingerprint["key"])):
-            super().__init__(root, transform, pre_transform, pre_filter,
-                             force_reload=force_reload, log=log)
-        self.load(self.processed_paths[SPLITS.index(split)])
-        with open(self.processed_paths[3]) as f:
-            self.meta = json.load(f)
+        self.pre_filter_repr, self.pre_transform_repr = _repr(pre_filter), _repr(pre_transform)
+        # InMemoryDataset's own processing is not used (this class has no ``process``):
+        # PyG reads its bookkeeping files with unrestricted unpickling and falls back to
+        # it for the data; here every cache file is read as plain data (``_open_cache``).
+        super().__init__(root, transform, pre_transform, pre_filter, log=log)
+        with _cache_lock(self.source_dir):
+            self._open_cache(split, force_reload)
         self.split = split
 
     @classmethod
@@ -151,8 +155,54 @@ class LaMPDataset(InMemoryDataset):
     def processed_file_names(self) -> List[str]:
         return ["train.pt", "valid.pt", "test.pt", "meta.json"]
 
-    def process(self):
+    def _open_cache(self, split: str, force_reload: bool) -> None:
+        """Loads ``split`` from the cache, building it first when absent (or asked to);
+        a cache file that cannot be read as plain data (corrupt, truncated, altered) is
+        reported with its path and the cache rebuilt from the source files."""
+        paths = self.processed_paths
+        if force_reload or not all(os.path.isfile(p) for p in paths):
+            self._build()
+        try:
+            self._load_split(paths[SPLITS.index(split)])
+        except CacheFileError as e:
+            warnings.warn(f"dataset cache file {e.path} {e.reason}; rebuilding the cache "
+                          f"{self.processed_dir} from the source files", stacklevel=3)
+            self._build()
+            self.cache_status += f" (rebuilt: {os.path.basename(e.path)} {e.reason})"
+            self._load_split(paths[SPLITS.index(split)])
+        for what in ("pre_filter", "pre_transform"):
+            if self.meta.get(what, "None") != getattr(self, f"{what}_repr"):
+                warnings.warn(f"the `{what}` argument differs from the one the cache "
+                              f"{self.processed_dir} was built with; pass force_reload=True "
+                              "to rebuild it", stacklevel=3)
+
+    def _load_split(self, path: str) -> None:
+        """One split's collated samples and the meta (all or nothing: attributes are set
+        only once both files are read and have the expected form)."""
+        try:
+            stored = load_plain(path)
+        except UnreadableFileError as e:
+            raise CacheFileError(path, e.reason) from None
+        if (not isinstance(stored, dict) or stored.get("version") != CACHE_VERSION
+                or not isinstance(stored.get("data"), dict)
+                or not isinstance(stored.get("slices"), (dict, type(None)))):  # None: 1 sample
+            raise CacheFileError(path, f"is not a lamp-pyg cache file of version "
+                                       f"{CACHE_VERSION}")
+        meta_path = self.processed_paths[3]
+        try:
+            with open(meta_path) as f:
+                meta = json.load(f)
+        except (OSError, ValueError) as e:
+            raise CacheFileError(meta_path, f"cannot be read as JSON ({e})") from None
+        try:
+            data = HeteroData.from_dict(stored["data"])
+        except Exception as e:
+            raise CacheFileError(path, f"does not hold samples ({type(e).__name__}: {e})") from None
+        self.data, self.slices, self.meta = data, stored["slices"], meta
+
+    def _build(self):
         t0 = time.perf_counter()
+        os.makedirs(self.processed_dir, exist_ok=True)
         raw = self._raw if self._raw is not None else self.source.read(self.name)
         prep = prepare(raw, self.options, Path(self.source_dir) / "splits")
         for i, s in enumerate(SPLITS):
@@ -161,9 +211,10 @@ class LaMPDataset(InMemoryDataset):
                 samples = [d for d in samples if self.pre_filter(d)]
             if self.pre_transform is not None:
                 samples = [self.pre_transform(d) for d in samples]
-            self.save(samples, self.processed_paths[i])
+            _save_samples(samples, self.processed_paths[i])
         meta = build_meta(prep, raw, self.options)
         meta["source"] = self.fingerprint
+        meta["pre_filter"], meta["pre_transform"] = self.pre_filter_repr, self.pre_transform_repr
         fmt = FORMATS.get(self.fingerprint["format"])
         meta["tokenizer"] = (self.fingerprint.get("options", {}).get("tokenizer")
                              or (fmt.tokenizer if fmt is not None else "reuters"))
@@ -224,6 +275,30 @@ def _cache_lock(folder: str):
         yield
     finally:
         os.close(fd)  # releases the flock
+
+
+class CacheFileError(Exception):
+    """A cache file that cannot be used (read as plain data in the expected form)."""
+
+    def __init__(self, path: str, reason: str):
+        self.path, self.reason = path, reason
+        super().__init__(f"{path} {reason}")
+
+
+def _repr(fn: Optional[Callable]) -> str:
+    """How a pre_filter / pre_transform is recorded in the cache (as PyG does)."""
+    if fn is None:
+        return "None"
+    return re.sub(r"(<.*?)\s.*(>)", r"\1\2", str(fn))
+
+
+def _save_samples(samples: list, path: str) -> None:
+    """Collated samples as plain tensors and dicts (no classes: loadable with
+    ``torch.load(weights_only=True)``), written atomically."""
+    data, slices = InMemoryDataset.collate(samples)
+    tmp = path + ".tmp"
+    torch.save({"version": CACHE_VERSION, "data": data.to_dict(), "slices": slices}, tmp)
+    os.replace(tmp, path)
 
 
 def _write_json(obj: dict, path: str) -> None:

@@ -14,6 +14,7 @@ Everything dropped is counted in :attr:`Prepared.skipped`; nothing is dropped si
 from __future__ import annotations
 
 import json
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,6 +126,21 @@ def protected_valid_split(labels: Sequence[Sequence[int]], fraction: float, seed
     return sorted(valid)
 
 
+def _read_cached_split(path: Path) -> Optional[dict]:
+    """A seeded split saved earlier, or None (with a warning naming the file) when it is
+    unreadable: the split is then drawn again from its seed, which gives the same rows."""
+    try:
+        rows = json.loads(path.read_text())
+        if isinstance(rows, dict) and all(isinstance(v, list) and all(isinstance(i, int)
+                                          for i in v) for v in rows.values()):
+            return rows
+        reason = "does not hold lists of row numbers"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        reason = f"cannot be read as JSON ({e})"
+    warnings.warn(f"saved split {path} {reason}; drawing it again from its seed")
+    return None
+
+
 def _read_split_file(path: str) -> Dict[str, List[int]]:
     p = Path(path)
     try:
@@ -173,9 +189,8 @@ def make_splits(raw: RawDataset, opts: PrepareOptions, split_dir: Path):
                 f"{'_test' + str(opts.test_fraction) if single else ''}.json")
         path = split_dir / name
         source = f"seeded ({path})"
-        if path.exists():
-            rows = json.loads(path.read_text())
-        else:
+        rows = _read_cached_split(path) if path.exists() else None
+        if rows is None:
             if single:
                 test = protected_valid_split(base.labels, opts.test_fraction, opts.split_seed)
                 rest = sorted(set(range(n)) - set(test))

@@ -21,7 +21,7 @@ from .metrics import (
     threshold_metrics,
     to_numpy,
 )
-from .protocols import epoch_record, format_table, headline_report, paper_protocol
+from .protocols import epoch_record, format_table, headline_report, paper_protocol, tuned_on_valid
 from .thresholds import PAPER_GRID, as_grid, best_index, metric_vs_threshold, tune_global, tune_per_label
 
 __all__ = [
@@ -50,4 +50,5 @@ __all__ = [
     "to_numpy",
     "tune_global",
     "tune_per_label",
+    "tuned_on_valid",
 ]

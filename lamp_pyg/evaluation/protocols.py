@@ -225,6 +225,23 @@ def epoch_record(
             "test": table(Yt, St) if St is not None else None}
 
 
+def tuned_on_valid(record: Mapping[str, Any], metric: str = "ebF1") -> Dict[str, Any]:
+    """One epoch's ``metric`` with its threshold tuned on validation, read from an
+    :func:`epoch_record`: ``t* = argmax_t metric_valid(t)`` on the record's grid (ties ->
+    the smallest ``t``, nan lowest, as :func:`~.thresholds.tune_global`), and test there.
+
+    Returns ``{'threshold': t*, 'valid': float, 'test': float | None}`` (``test`` is None
+    when the epoch's test split was not scored)."""
+    if metric not in record["valid"] or np.ndim(record["valid"][metric]) != 1:
+        raise ValueError(f"tuned_on_valid: {metric!r} is not a thresholded metric of the record "
+                         f"(has {sorted(k for k in record['valid'] if k != 'threshold')})")
+    i = best_index(np.asarray(record["valid"][metric], dtype=np.float64))
+    test = record["test"][metric][i] if record["test"] is not None else None
+    return {"threshold": float(record["valid"]["threshold"][i]),
+            "valid": float(record["valid"][metric][i]),
+            "test": None if test is None else float(test)}
+
+
 def _as_record(item) -> Mapping[str, Any]:
     if isinstance(item, Mapping):
         for key in ("epoch", "valid", "test"):

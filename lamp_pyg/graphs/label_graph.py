@@ -38,11 +38,10 @@ from lamp_pyg.graphs.edge_list import EdgeInput
 from lamp_pyg.graphs.kinds import (GRAPH_KINDS, KIND_BUILDERS, BuiltGraph, bind_params,
                                    build_edge_list)
 from lamp_pyg.graphs.labels import LabelInput, check_label_names, is_int_like
+from lamp_pyg.io.safe_load import load_plain
 
-__all__ = ["KINDS", "LabelGraph", "LabelInput"]
+__all__ = ["LabelGraph", "LabelInput"]
 
-#: Alias of :data:`lamp_pyg.graphs.GRAPH_KINDS` (the import path of older code).
-KINDS = GRAPH_KINDS
 
 _SAVE_FORMAT = "lamp_pyg.LabelGraph/1"
 
@@ -455,8 +454,11 @@ class LabelGraph:
 
     @classmethod
     def load(cls, path: Union[str, os.PathLike]) -> "LabelGraph":
-        r"""Loads a graph written by :meth:`save` (``torch.load(weights_only=True)``)."""
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        r"""Loads a graph written by :meth:`save`, plain data only
+        (:func:`~lamp_pyg.io.safe_load.load_plain`: a file holding any other pickled
+        object is refused, :class:`~lamp_pyg.io.safe_load.UnsafeFileError`, and nothing
+        in it runs)."""
+        state = load_plain(path)
         if not isinstance(state, dict) or state.get("format") != _SAVE_FORMAT:
             raise ValueError(f"{os.fspath(path)}: not a saved LabelGraph (expected a dict "
                              f"with format {_SAVE_FORMAT!r})")

@@ -33,6 +33,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 import numpy as np
 
 from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit, read_text_lines
+from lamp_pyg.io.safe_load import UnreadableFileError, UnsafeFileError, load_plain
 
 PathLike = Union[str, Path]
 
@@ -185,22 +186,14 @@ def read_lamp_text(folder: PathLike, name: Optional[str] = None, *,
 def _load_pt(path: Path, trusted: bool):
     import argparse
 
-    import torch  # only this layout needs torch
-
-    try:
-        if trusted:
-            return torch.load(path, map_location="cpu", weights_only=False)
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises UnpicklingError, RuntimeError, EOFError ... here
-        lines = [l.strip() for l in str(e).splitlines() if l.strip()]
-        detail = next((l for l in lines if l.startswith("WeightsUnpickler error")),
-                      lines[0] if lines else "")
-        detail = detail.split(". Please use")[0][:300]
-        hint = "" if trusted else (" If the file comes from a source you trust and holds other "
-                                   "Python objects, pass trusted=True.")
-        raise DataFormatError(path, None, f"cannot load as a torch.save'd LaMP dict "
-                                          f"({type(e).__name__}: {detail}).{hint}") from None
+    try:  # LaMP's own files pickle their options as an argparse.Namespace
+        return load_plain(path, trusted=trusted, allow=[argparse.Namespace])
+    except UnreadableFileError as e:
+        hint = ("" if trusted or not isinstance(e, UnsafeFileError) else
+                " If the file comes from a source you trust and holds other Python "
+                "objects, pass trusted=True.")
+        raise DataFormatError(path, None, f"cannot load as a torch.save'd LaMP dict: it "
+                                          f"{e.reason}.{hint}") from None
 
 
 def _specials(word2idx: dict) -> Dict[str, int]:

@@ -1,5 +1,6 @@
 """The LaMP model (encoder, label message-passing decoder, readout), and its shortlist form."""
-from lamp_pyg.models.lamp import LaMP, LaMPConfig, LaMPInputs, LaMPOutput, sinusoid_table
+from lamp_pyg.models.lamp import (DecoderLayer, LaMP, LaMPConfig, LaMPInputs, LaMPOptions,
+                                  LaMPOutput, sinusoid_table)
 
 
 def build_model(config: LaMPConfig, label_edge_index):
@@ -11,4 +12,5 @@ def build_model(config: LaMPConfig, label_edge_index):
     return LaMP(config, label_edge_index)
 
 
-__all__ = ["LaMP", "LaMPConfig", "LaMPInputs", "LaMPOutput", "build_model", "sinusoid_table"]
+__all__ = ["LaMP", "LaMPOptions", "LaMPConfig", "LaMPInputs", "LaMPOutput", "DecoderLayer",
+           "build_model", "sinusoid_table"]

@@ -1,6 +1,6 @@
 r"""The LaMP model: input encoder, label message-passing decoder, per-label readout.
 
-Follows the released LaMP code (see ``lamp-reference.md`` section 1): post-LN
+Follows the released LaMP code (see ``docs/lamp-notes.md`` section 1): post-LN
 sublayers; each decoder layer is feature -> label attention, FFN, label -> label
 attention over the label graph, FFN; logits :math:`z_i = \langle \mathbf{u}_i,
 \mathbf{w}_i \rangle` with one weight vector per label and no bias.
@@ -13,8 +13,9 @@ Usage::
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Dict, List, NamedTuple, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional
 
 import torch
 from torch import Tensor
@@ -169,8 +170,16 @@ def sinusoid_table(num_positions: int, d: int) -> Tensor:
     return table.float()
 
 
+BlockHook = Callable[[int, str, Tensor], None]
+
+
 class DecoderLayer(torch.nn.Module):
-    """Feature -> label block, then label -> label block (each attention + FFN)."""
+    """One decoder step: a feature -> label block, then a label -> label block (each
+    attention + FFN). :class:`LaMP` runs its decoder as a stack of these.
+
+    Args:
+        d, heads, d_ff, dropout, path: as :class:`~lamp_pyg.nn.LaMPBlock`.
+    """
 
     BLOCKS = ("feature_to_label", "label_to_label")
 
@@ -179,11 +188,40 @@ class DecoderLayer(torch.nn.Module):
         self.feature_to_label = LaMPBlock((d, d), d, heads, d_ff, dropout, path)
         self.label_to_label = LaMPBlock(d, d, heads, d_ff, dropout, path)
 
-    def forward(self, h_tok: Tensor, h_lab: Tensor, feature_to_label, label_to_label) -> Tensor:
-        """Labels read the input (``[N_tok, d]`` tokens, ``[B * L, d]`` or ``[L, d]``
-        label states), then each other; returns ``[B * L, d]``."""
-        h_lab = self.feature_to_label((h_tok, h_lab), feature_to_label)
-        return self.label_to_label(h_lab, label_to_label)
+    def forward(self, h_tok: Tensor, h_lab: Tensor, feature_to_label, label_to_label,
+                return_attention_weights: bool = False, checkpoint_blocks: bool = False,
+                on_block: Optional[Callable[[str, Tensor], None]] = None):
+        """Labels read the input, then each other.
+
+        Args:
+            h_tok: ``[N_tok, d]`` token states.
+            h_lab: ``[B * L, d]`` label states, or ``[L, d]`` shared by every sample
+                (the first layer: the label embeddings).
+            feature_to_label, label_to_label: the two blocks' edge sets.
+            return_attention_weights: also return ``{block name: AttentionWeights}``.
+            checkpoint_blocks: recompute each block in the backward pass (activation
+                checkpointing; same numbers and dropout masks).
+            on_block: called as ``on_block(name, h_lab)`` after each block, with the
+                block's name (:attr:`BLOCKS`) and its ``[B * L, d]`` output.
+
+        Returns:
+            ``[B * L, d]`` label states, and the attention weights if requested.
+        """
+        att: Dict[str, object] = {}
+        for name in self.BLOCKS:
+            block = getattr(self, name)
+            x_in, edges = (((h_tok, h_lab), feature_to_label) if name == "feature_to_label"
+                           else (h_lab, label_to_label))
+            if return_attention_weights:
+                h_lab, att[name] = block(x_in, edges, return_attention_weights=True)
+            elif checkpoint_blocks:
+                # recomputed in backward with the same RNG state (same dropout masks)
+                h_lab = checkpoint(block, x_in, edges, use_reentrant=False)
+            else:
+                h_lab = block(x_in, edges)
+            if on_block is not None:
+                on_block(name, h_lab)
+        return (h_lab, att) if return_attention_weights else h_lab
 
 
 class LaMP(torch.nn.Module):
@@ -324,12 +362,8 @@ class LaMP(torch.nn.Module):
         return LaMPInputs(x, value, pos, vec, token_edges, f2l, B, bag_weights, bag_offsets)
 
     # ------------------------------------------------------------------ forward
-    def forward(self, batch, return_attention_weights: bool = False) -> LaMPOutput:
-        inputs = batch if isinstance(batch, LaMPInputs) else self.prepare(batch)
-        c = self.config
-        B, L = inputs.num_graphs, c.num_labels
-
-        # encoder
+    def encode(self, inputs: LaMPInputs) -> Tensor:
+        """The encoder: ``[N_tok, d]`` token states (``[B, d]`` in the linear-token mode)."""
         if inputs.vec is not None:
             h_tok = self.input_proj(inputs.vec)  # [B, d]: one "token" per sample
         else:
@@ -340,6 +374,24 @@ class LaMP(torch.nn.Module):
                 h_tok = h_tok + self.position_table[inputs.pos]
         for layer in self.encoder:
             h_tok = layer(h_tok) if inputs.token_edges is None else layer(h_tok, inputs.token_edges)
+        return h_tok
+
+    def forward(self, batch, return_attention_weights: bool = False,
+                on_block: Optional[BlockHook] = None) -> LaMPOutput:
+        """Runs the model.
+
+        Args:
+            batch: a PyG batch, or its :meth:`prepare`'d :class:`LaMPInputs`.
+            return_attention_weights: fill :attr:`LaMPOutput.attentions`.
+            on_block: a per-block hook, called as ``on_block(layer, name, h_lab)``
+                after each decoder block (``layer`` counts decoder layers from 0,
+                ``name`` is one of :attr:`DecoderLayer.BLOCKS`, ``h_lab`` the block's
+                ``[B * L, d]`` label states).
+        """
+        inputs = batch if isinstance(batch, LaMPInputs) else self.prepare(batch)
+        c = self.config
+        B, L = inputs.num_graphs, c.num_labels
+        h_tok = self.encode(inputs)
 
         # decoder: label message passing
         # every sample starts from the same label states: the first feature -> label
@@ -347,24 +399,29 @@ class LaMP(torch.nn.Module):
         h_lab = self.label_embedding.weight  # [L, d], then [B * L, d]
         l2l = SharedGraph(self.label_edge_index, L, L, B)
         int_logits: List[Tensor] = []
+        last_block = (len(self.decoder) - 1, DecoderLayer.BLOCKS[-1])
+
+        def after_block(i: int, name: str, h: Tensor):
+            # LaMP's intermediate predictions: after every block but the last
+            if c.int_preds and (i, name) != last_block:
+                int_logits.append(self._readout(h, B, detach=True))
+            if on_block is not None:
+                on_block(i, name, h)
+
         attentions: Optional[List[Dict[str, object]]] = [] if return_attention_weights else None
-        n_blocks = 2 * len(self.decoder)
+        checkpoint_blocks = (c.checkpoint_activations and self.training
+                             and torch.is_grad_enabled() and not return_attention_weights)
         for i, layer in enumerate(self.decoder):
-            att: Dict[str, object] = {}
-            for j, name in enumerate(DecoderLayer.BLOCKS):
-                block = getattr(layer, name)
-                x_in, edges = ((h_tok, h_lab), inputs.feature_to_label) if j == 0 else (h_lab, l2l)
-                if return_attention_weights:
-                    h_lab, att[name] = block(x_in, edges, return_attention_weights=True)
-                elif c.checkpoint_activations and self.training and torch.is_grad_enabled():
-                    # recomputed in backward with the same RNG state (same dropout masks)
-                    h_lab = checkpoint(block, x_in, edges, use_reentrant=False)
-                else:
-                    h_lab = block(x_in, edges)
-                if c.int_preds and 2 * i + j < n_blocks - 1:
-                    int_logits.append(self._readout(h_lab, B, detach=True))
+            hook = (functools.partial(after_block, i)
+                    if c.int_preds or on_block is not None else None)
+            out = layer(h_tok, h_lab, inputs.feature_to_label, l2l,
+                        return_attention_weights=return_attention_weights,
+                        checkpoint_blocks=checkpoint_blocks, on_block=hook)
             if attentions is not None:
+                h_lab, att = out
                 attentions.append(att)
+            else:
+                h_lab = out
         logits = self._readout(h_lab, B)
         if self.wide is not None:
             logits = logits + self.wide(inputs.x, inputs.bag_weights, inputs.bag_offsets,

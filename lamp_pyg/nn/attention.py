@@ -197,7 +197,7 @@ class LaMPAttention(MessagePassing):
             return self.path
         H, C = self.heads, self.head_channels
         if isinstance(edge_index, Tensor):
-            E = edge_index._nnz() if edge_index.layout != torch.strided else edge_index.size(1)
+            E = _num_edges(edge_index)
             return "edge" if 4 * E * H * C * 4 <= self.edge_memory_budget else "fused"
         E = edge_index.num_edges
         edge_bytes = 4 * E * H * C * 4  # query_i, key_j, value_j, messages
@@ -215,6 +215,8 @@ class LaMPAttention(MessagePassing):
         if isinstance(x, Tensor):
             x = (x, x)
         self._check_inputs(x, edge_index)
+        if isinstance(edge_index, Tensor) and edge_index.layout == torch.sparse_coo:
+            edge_index = edge_index.coalesce()  # returns it itself when it already is
         path = self.choose_path(edge_index)
         if isinstance(edge_index, Tensor):
             if path == "dense":
@@ -302,6 +304,16 @@ class LaMPAttention(MessagePassing):
         return (f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
                 f"heads={self.heads}, head_channels={self.head_channels}, "
                 f"dropout={self.dropout}, path={self.path!r})")
+
+
+def _num_edges(edge_index: Tensor) -> int:
+    """Edges of a ``[2, E]`` tensor or a ``torch.sparse`` adjacency (its stored entries,
+    duplicates of an uncoalesced COO tensor counted once, as :meth:`forward` merges them)."""
+    if edge_index.layout == torch.strided:
+        return edge_index.size(1)
+    if edge_index.layout == torch.sparse_coo:
+        edge_index = edge_index.coalesce()  # values() is public for coalesced tensors only
+    return edge_index.values().numel()
 
 
 def _sparse_to_edge_index(adj_t: Tensor, num_src: int, num_dst: int) -> Tensor:

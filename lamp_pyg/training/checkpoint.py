@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional
 
 import torch
 
+from lamp_pyg.io.safe_load import UnreadableFileError, UnsafeFileError, load_plain
 from lamp_pyg.training.config import Config
 from lamp_pyg.typed_yaml import to_dict
 
@@ -38,18 +39,36 @@ def save_checkpoint(state: Dict[str, Any], path: Path) -> None:
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: Path, map_location="cpu") -> Dict[str, Any]:
+#: what a checkpoint holds at the top level, and the type each entry must have
+CHECKPOINT_KEYS = {"model": dict, "model_config": dict, "config": dict, "meta": dict,
+                   "label_graph": dict}
+
+#: how a user opts in to loading a checkpoint that holds more than plain data
+TRUST_HINT = ("If it comes from a source you trust, load it with trusted=True "
+              "(Predictor.load / load_checkpoint) or --trust-checkpoint (train.py --predict).")
+
+
+def load_checkpoint(path: Path, map_location="cpu", trusted: bool = False) -> Dict[str, Any]:
+    """Reads a checkpoint without running code (:func:`~lamp_pyg.io.safe_load.load_plain`:
+    plain data only). A file holding any other pickled object is refused, naming the
+    file; ``trusted=True`` loads it anyway (any pickled object: only for a file whose
+    origin you trust)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as e:  # truncated zip, not a torch file, ...
-        raise CheckpointError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e})") from None
-    for key in ("model", "model_config", "config", "meta", "label_graph"):
-        if not isinstance(state, dict) or key not in state:
-            raise CheckpointError(f"checkpoint {path} is not a checkpoint of this lamp-pyg "
-                                  f"version (no {key!r})")
+        state = load_plain(path, trusted=trusted, map_location=map_location)
+    except UnsafeFileError as e:
+        raise CheckpointError(f"checkpoint {path} refused: it {e.reason}. A lamp-pyg "
+                              "checkpoint holds only tensors, numbers, strings, lists and "
+                              "dicts, so this file was altered or not written by lamp-pyg. "
+                              + TRUST_HINT) from None
+    except UnreadableFileError as e:
+        raise CheckpointError(f"checkpoint {path} cannot be read: it {e.reason}") from None
+    for key, kind in CHECKPOINT_KEYS.items():
+        if not isinstance(state, dict) or not isinstance(state.get(key), kind):
+            raise CheckpointError(f"checkpoint {path} is not a checkpoint of lamp-pyg "
+                                  f"(no {key!r} {kind.__name__})")
     return state
 
 
@@ -94,10 +113,16 @@ def check_resumable(state: Dict[str, Any], config: Dict[str, Any], data_files: L
                               "the data it was trained on (their SHA-256 hashes differ)")
 
 
-def model_from_checkpoint(ck: Dict[str, Any]):
+def model_from_checkpoint(ck: Dict[str, Any], path: Optional[Path] = None):
     """The :class:`~lamp_pyg.models.LaMP` (or shortlist model) stored in a loaded
-    checkpoint, in eval mode."""
+    checkpoint, in eval mode. A checkpoint whose model settings or weights do not build
+    this version's model is a :class:`CheckpointError` naming ``path``."""
     from lamp_pyg.models import LaMPConfig, build_model
-    model = build_model(LaMPConfig(**ck["model_config"]), ck["label_graph"]["edge_index"])
-    model.load_state_dict(ck["model"])
+    try:
+        model = build_model(LaMPConfig(**ck["model_config"]), ck["label_graph"]["edge_index"])
+        model.load_state_dict(ck["model"])
+    except (TypeError, ValueError, KeyError, RuntimeError) as e:
+        raise CheckpointError(f"checkpoint {path or '(in memory)'} does not hold a model of "
+                              f"this lamp-pyg version ({type(e).__name__}: "
+                              f"{str(e).splitlines()[0][:300]})") from None
     return model.eval()

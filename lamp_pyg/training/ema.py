@@ -16,6 +16,7 @@ import contextlib
 from typing import Any, Dict, Iterator, List
 
 import torch
+from torch.optim.swa_utils import get_ema_multi_avg_fn
 
 
 class WeightAverage:
@@ -41,8 +42,9 @@ class WeightAverage:
     @torch.no_grad()
     def update(self) -> None:
         """One step of the average (call after ``optimizer.step()``)."""
-        weight = 1.0 - self.current_decay()
-        torch._foreach_lerp_(self.shadow, [p.detach() for p in self.params], weight)
+        # torch's public multi-tensor EMA step (one fused foreach lerp, not a loop)
+        get_ema_multi_avg_fn(self.current_decay())(
+            self.shadow, [p.detach() for p in self.params], self.num_updates)
         self.num_updates += 1
 
     @contextlib.contextmanager

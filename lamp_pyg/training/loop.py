@@ -29,7 +29,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch_geometric.loader import DataLoader
 
 from lamp_pyg.data.dataset import format_stats
-from lamp_pyg.evaluation import epoch_record, format_table, headline_report, paper_protocol
+from lamp_pyg.evaluation import (epoch_record, format_table, headline_report, paper_protocol,
+                                 tuned_on_valid)
 from lamp_pyg.evaluation.thresholds import tune_global
 from lamp_pyg.training import distributed
 from lamp_pyg.training.batches import (bucketed_order, epoch_batches, epoch_order,
@@ -41,16 +42,13 @@ from lamp_pyg.training.config import DENSE_GRAPH_EDGES, Config
 from lamp_pyg.training.ema import WeightAverage
 from lamp_pyg.training.run_dir import (RunLock, append_metrics, check_run_dir,
                                        rewrite_metrics)
-from lamp_pyg.training.setup import (autocast, build, build_label_graph, epoch_seed,
-                                     fast_bf16, graph_hint, learning_rate, load_datasets,
+from lamp_pyg.training.setup import (autocast, bf16_warning, build, build_label_graph,
+                                     epoch_seed, fast_bf16, graph_hint, learning_rate, load_datasets,
                                      machine_info, make_optimizer, model_config, pick_device,
                                      seed_everything)
 from lamp_pyg.typed_yaml import dump_yaml, to_dict
 
-__all__ = ["train", "final_report", "Run", "RunState", "TrainingError", "build",
-           "build_label_graph", "load_datasets", "model_config", "predict_scores",
-           "bucketed_order", "epoch_order", "length_sorted_loader", "learning_rate",
-           "make_optimizer", "autocast", "fast_bf16"]
+__all__ = ["train", "final_report", "Run", "RunState", "TrainingError"]
 
 META_KEYS = ("name", "kind", "vocab", "label_names", "options", "feature_mean", "feature_std",
              "model_kwargs", "tokenizer", "source", "num_features", "index_base")
@@ -90,6 +88,10 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
                          f"must be divisible by the number of processes ({world.size})")
     log = log if world.main else (lambda *a: None)
     device = distributed.device_for(world, pick_device(cfg.train.device))
+    if cfg.train.precision == "bf16":  # a bounded probe (< 1 s): warns where bf16 is slow
+        warning = bf16_warning(device)
+        if warning:
+            log(f"warning: {warning}")
     seed_everything(cfg.train.seed)
     if not world.main:
         distributed.barrier(world)  # rank 0 prepares (and caches) the data first
@@ -323,6 +325,8 @@ class Run:
                    "eval_seconds": round(time.perf_counter() - te, 2),
                    "test_seconds": round(test_time, 2),  # of eval_seconds: scoring test
                    "samples_per_second": round(s.seen / max(self.train_seconds, 1e-9), 1)}
+        if St is not None:  # the curve of bench/time_to_accuracy.py (ebF1, tuned on valid)
+            summary["test_ebF1"] = tuned_on_valid(record, "ebF1")["test"]
         s.history.append({**summary, "record": record})
         self.log(f"epoch {s.epoch + 1}: train loss {summary['train_loss']:.4f}, valid "
                  f"{t.select_metric} {val:.4f} (t={thr}), {summary['train_seconds']:.1f}s "

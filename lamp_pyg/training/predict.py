@@ -68,7 +68,8 @@ class Predictor:
 
     @classmethod
     def from_checkpoint(cls, path, metric: Optional[str] = None,
-                        at_least_one: Optional[bool] = None) -> "Predictor":
+                        at_least_one: Optional[bool] = None,
+                        trusted: bool = False) -> "Predictor":
         """Loads ``best.pt``; uses the threshold tuned on validation for ``metric``
         (default: the run's selection metric; 0.5 if the run never finished).
 
@@ -76,36 +77,43 @@ class Predictor:
         "at least one label" rule if the run was trained with ``eval.at_least_one: true``
         and it scored higher there, else the plain threshold); True or False forces it
         (True needs a run trained with ``eval.at_least_one: true``).
+
+        ``trusted``: a checkpoint holding anything but plain data (tensors, numbers,
+        strings, lists, dicts) is refused unless True (see
+        :func:`~lamp_pyg.training.checkpoint.load_checkpoint`).
         """
-        ck = load_checkpoint(path)
-        model = model_from_checkpoint(ck)
+        ck = load_checkpoint(path, trusted=trusted)
+        model = model_from_checkpoint(ck, path)
         metric = metric or ck["config"]["train"]["select_metric"]
         thr, one = _decoding(ck, metric, at_least_one, path)
         return cls(model, ck["meta"], thr, one)
 
     @classmethod
     def from_ensemble(cls, run_dir, metric: Optional[str] = None,
-                      at_least_one: Optional[bool] = None) -> "Predictor":
+                      at_least_one: Optional[bool] = None,
+                      trusted: bool = False) -> "Predictor":
         """An ensemble trained with ``train.ensemble: N``: its members' best checkpoints,
         averaged, with the thresholds (and rule, as in :meth:`from_checkpoint`) tuned on
         validation for the ensemble."""
-        import json
         from pathlib import Path
         run_dir = Path(run_dir)
-        info = json.loads((run_dir / "ensemble.json").read_text())
-        cks = [load_checkpoint(run_dir / m / "best.pt") for m in info["members"]]
+        info = _ensemble_info(run_dir / "ensemble.json")
+        cks = [load_checkpoint(run_dir / m / "best.pt", trusted=trusted)
+               for m in info["members"]]
         metric = metric or info["select_metric"]
         thr, one = _decoding(info, metric, at_least_one, run_dir)
-        return cls([model_from_checkpoint(ck) for ck in cks], cks[0]["meta"], thr, one)
+        return cls([model_from_checkpoint(ck, run_dir / m / "best.pt")
+                    for ck, m in zip(cks, info["members"])], cks[0]["meta"], thr, one)
 
     @classmethod
-    def load(cls, path, at_least_one: Optional[bool] = None) -> "Predictor":
+    def load(cls, path, at_least_one: Optional[bool] = None,
+             trusted: bool = False) -> "Predictor":
         """A checkpoint file, or a run directory: an ensemble's (``ensemble.json``) or a
         single run's (its ``best.pt``)."""
         from pathlib import Path
         path = Path(path)
         if path.is_dir() and (path / "ensemble.json").is_file():
-            return cls.from_ensemble(path, at_least_one=at_least_one)
+            return cls.from_ensemble(path, at_least_one=at_least_one, trusted=trusted)
         if path.is_dir() and not (path / "best.pt").is_file():
             seeds = sorted(p.name for p in path.glob("seed*/best.pt"))
             raise FileNotFoundError(
@@ -113,7 +121,7 @@ class Predictor:
                 + (f" (an unfinished ensemble? members so far: {', '.join(seeds)})" if seeds
                    else " (an unfinished run?)"))
         return cls.from_checkpoint(path / "best.pt" if path.is_dir() else path,
-                                   at_least_one=at_least_one)
+                                   at_least_one=at_least_one, trusted=trusted)
 
     def parse(self, text: str):
         """A raw input line -> the reader's input form for this dataset."""
@@ -217,3 +225,19 @@ def _check_parsed(kind: str, x, num_features: Optional[int]):
 def _show(x) -> str:
     text = repr(x)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _ensemble_info(path) -> dict:
+    """``ensemble.json``, checked: members are folder names inside the run directory."""
+    import json
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: cannot be read as JSON ({e})") from None
+    members = info.get("members") if isinstance(info, dict) else None
+    if (not isinstance(members, list) or not members
+            or not all(isinstance(m, str) and m and "/" not in m and "\\" not in m
+                       and m not in (".", "..") for m in members)):
+        raise ValueError(f"{path}: 'members' must be a non-empty list of the member "
+                         f"folders' names (e.g. seed0), got {str(members)[:100]}")
+    return info

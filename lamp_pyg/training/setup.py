@@ -9,6 +9,7 @@ import contextlib
 import math
 import os
 import random
+import time
 from dataclasses import asdict
 from typing import Dict, Optional
 
@@ -18,9 +19,10 @@ import torch
 from lamp_pyg.data.dataset import LaMPDataset
 from lamp_pyg.graphs import LabelGraph
 from lamp_pyg.models import LaMPConfig, build_model
-from lamp_pyg.training.config import DENSE_GRAPH_EDGES, Config, TrainConfig
+from lamp_pyg.training.config import DENSE_GRAPH_EDGES, Config, DataConfig, TrainConfig
 
 ENV_CACHE = "LAMP_PYG_CACHE"
+DEFAULT_CACHE = "~/.cache/lamp-pyg"
 
 
 # ---------------------------------------------------------------------- hardware, seeds
@@ -43,6 +45,58 @@ def fast_bf16(device: torch.device) -> bool:
     except OSError:
         return False
     return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def matmul_gflops(dtype: torch.dtype, device: torch.device = torch.device("cpu"),
+                  size: int = 256, reps: int = 8, max_seconds: float = 0.5) -> float:
+    """GFLOP/s of a ``size x size`` matmul in ``dtype`` at the current thread count: one
+    warm-up product, then up to ``reps`` timed products, stopping once ``max_seconds`` have
+    passed (the time is bounded by about ``max_seconds`` plus two products; a 256 x 256
+    bf16 product takes ~40 ms on a CPU without bf16 instructions, a 2048 x 2048 one ~15 s)."""
+    a = torch.randn(size, size, device=device).to(dtype)
+    b = torch.randn(size, size, device=device).to(dtype)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    a @ b
+    sync()
+    t0, n = time.perf_counter(), 0
+    while n < reps and (n == 0 or time.perf_counter() - t0 < max_seconds):
+        a @ b
+        sync()
+        n += 1
+    return 2 * size ** 3 * n / max(time.perf_counter() - t0, 1e-9) / 1e9
+
+
+def bf16_warning(device: torch.device, rates=None) -> Optional[str]:
+    """The warning for ``train.precision: bf16`` where bf16 matmuls are slow, or None.
+
+    Slow means: no fast-bf16 hardware (:func:`fast_bf16`) and a small bf16 matmul
+    (:func:`matmul_gflops`, 256 x 256, under a second) measured slower than fp32.
+    ``rates``: ``{'float32': GFLOP/s, 'bfloat16': GFLOP/s}`` already measured (benchmarks)."""
+    if fast_bf16(device):
+        return None
+    if rates is None:
+        try:
+            rates = {str(dt).replace("torch.", ""): matmul_gflops(dt, device)
+                     for dt in (torch.float32, torch.bfloat16)}
+        except RuntimeError as e:  # a device without bf16 kernels at all
+            return f"train.precision=bf16: bf16 matmuls fail on {device} ({e}); use fp32"
+    fp32, bf16 = rates["float32"], rates["bfloat16"]
+    if bf16 >= fp32:
+        return None
+    where = (f"GPU {torch.cuda.get_device_name(device)} (no native bf16)" if device.type == "cuda"
+             else f"CPU without AMX / AVX512-BF16 (capability {cpu_capability()})")
+    return (f"train.precision=bf16 on a {where}: a bf16 matmul runs at {bf16:.1f} GFLOP/s "
+            f"against {fp32:.1f} in fp32 here ({fp32 / max(bf16, 1e-9):.0f}x slower): training "
+            "will be several times slower than in fp32 (less than that ratio: not all of a step "
+            "is matmuls); train.precision=fp32, or auto (which picks fp32 here), avoids it")
+
+
+def cpu_capability() -> str:
+    """torch's CPU kernel level ('AVX2', 'AVX512', ...), or '?' where torch does not say."""
+    try:
+        return torch.backends.cpu.get_cpu_capability()
+    except (AttributeError, RuntimeError):
+        return "?"
 
 
 def autocast(precision: str, device: torch.device):
@@ -84,13 +138,15 @@ def seed_everything(seed: int) -> None:
 
 
 # ---------------------------------------------------------------------- data, graph, model
-def cache_dir(cfg: Config) -> str:
-    return os.path.expanduser(cfg.data.cache or os.environ.get(ENV_CACHE) or "~/.cache/lamp-pyg")
+def cache_dir(data: DataConfig) -> str:
+    """The processed-dataset cache of a ``data`` section: ``data.cache``, else
+    ``$LAMP_PYG_CACHE``, else ``~/.cache/lamp-pyg``."""
+    return os.path.expanduser(data.cache or os.environ.get(ENV_CACHE) or DEFAULT_CACHE)
 
 
 def load_datasets(cfg: Config) -> Dict[str, LaMPDataset]:
     d = cfg.data
-    return {s: LaMPDataset(cache_dir(cfg), d.name, s, path=d.path, data_root=d.root,
+    return {s: LaMPDataset(cache_dir(d), d.name, s, path=d.path, data_root=d.root,
                            options=d.prepare_options, source=d.source)
             for s in ("train", "valid", "test")}
 
@@ -144,10 +200,16 @@ def build(cfg: Config):
 
 
 # ---------------------------------------------------------------------- optimisation
+def adam_settings(t: TrainConfig) -> Dict[str, object]:
+    """``torch.optim.Adam``'s keyword arguments from a ``train`` section (the schema's
+    defaults: the paper's lr 2e-4, betas (0.9, 0.98), eps 1e-8)."""
+    return dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay)
+
+
 def make_optimizer(model: torch.nn.Module, t: TrainConfig, device: torch.device) -> torch.optim.Adam:
     """Adam with the config's settings; the fused (single-kernel) implementation where
     this torch has it for the device (CPU and CUDA in torch >= 2.4), else the default."""
-    kw = dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay)
+    kw = adam_settings(t)
     try:
         return torch.optim.Adam(model.parameters(), fused=True, **kw)
     except (RuntimeError, TypeError, ValueError):

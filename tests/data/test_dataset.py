@@ -222,3 +222,70 @@ def test_concurrent_opens_build_the_cache_once(tmp_path):
     assert out["second"].cache_status == "reused"
     assert len(calls) == 5 + 2 + 2  # every sample of train, valid, test pre-transformed once
     assert len(out["second"]) == 5
+
+
+# ---------------------------------------------------------------------- cache files read back safely
+def _cache_payload(path, marker):
+    """Replaces a cache file by one whose unpickling calls ``builtins.open``."""
+    import torch
+
+    from tests.io.test_safe_load import OpenPayload
+    torch.save({"version": 3, "data": {"x": OpenPayload(marker)}, "slices": {}}, path)
+
+
+def _same_samples(a, b):
+    return len(a) == len(b) and all(
+        x["token"].x.tolist() == y["token"].x.tolist()
+        and x["label"].y.tolist() == y["label"].y.tolist() for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("damage", ["payload", "truncated", "empty", "meta"])
+def test_a_damaged_or_altered_cache_file_is_named_and_rebuilt(tmp_path, damage):
+    good = toy(tmp_path, "test")
+    target = f"{good.processed_dir}/{'meta.json' if damage == 'meta' else 'test.pt'}"
+    marker = tmp_path / "marker"
+    if damage == "payload":
+        _cache_payload(target, marker)
+    elif damage == "meta":
+        with open(target, "w") as f:
+            f.write('{"vocab": [')
+    else:
+        with open(target, "rb") as f:
+            head = f.read()[:100]
+        with open(target, "wb") as f:
+            f.write(head if damage == "truncated" else b"")
+    with pytest.warns(UserWarning, match=f"dataset cache file {target} .*rebuilding"):
+        again = toy(tmp_path, "test")
+    assert not marker.exists()
+    assert "rebuilt" in again.cache_status and _same_samples(again, good)
+    assert toy(tmp_path, "test").cache_status == "reused"  # the rebuilt cache is whole
+
+
+def test_pyg_bookkeeping_files_in_the_cache_are_never_unpickled(tmp_path):
+    """PyG's own InMemoryDataset reads pre_transform.pt / pre_filter.pt with unrestricted
+    unpickling; lamp-pyg's cache does not use (or write) them."""
+    good = toy(tmp_path)
+    assert not any(f.startswith("pre_") for f in __import__("os").listdir(good.processed_dir))
+    for name in ("pre_transform.pt", "pre_filter.pt"):
+        _cache_payload(f"{good.processed_dir}/{name}", tmp_path / name)
+    again = toy(tmp_path)
+    assert again.cache_status == "reused" and _same_samples(again, good)
+    assert not (tmp_path / "pre_transform.pt").exists()
+    assert not (tmp_path / "pre_filter.pt").exists()
+
+
+def test_a_cache_built_with_another_pre_transform_warns(tmp_path):
+    toy(tmp_path)
+    with pytest.warns(UserWarning, match="pre_transform"):
+        toy(tmp_path, pre_transform=lambda d: d)
+
+
+def test_a_damaged_saved_split_is_drawn_again_from_its_seed(tmp_path):
+    spec = write_tables(tmp_path / "files")
+    good = own(tmp_path / "cache", spec, "valid")
+    split = next((tmp_path / "cache" / "mine").glob("*/splits/*.json"))
+    split.write_text("[")
+    with pytest.warns(UserWarning, match="saved split .* drawing it again"):
+        again = LaMPDataset(str(tmp_path / "cache"), "mine", "valid", source=spec,
+                            options=PrepareOptions(valid_fraction=0.2), force_reload=True)
+    assert _same_samples(again, good) and len(good) > 0

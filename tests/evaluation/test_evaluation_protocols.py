@@ -16,6 +16,7 @@ from lamp_pyg.evaluation import (
     ranking_metrics,
     tune_global,
     tune_per_label,
+    tuned_on_valid,
 )
 
 
@@ -277,3 +278,23 @@ def test_headline_chooses_the_decoding_rule_on_validation_only():
     assert r2["at_least_one"]["valid"] <= r2["valid"]
     assert r2["chosen"] == {"rule": "plain", "threshold": r2["threshold"], "valid": r2["valid"],
                             "test": r2["test"]}
+
+
+# --------------------------------------------------------------------------- tuned_on_valid
+def test_tuned_on_valid_equals_tune_global_and_the_headline():
+    Yv, Sv = split_case(3)
+    Yt, St = split_case(4)
+    got = tuned_on_valid(epoch_record(1, Yv, Sv, Yt, St), "ebF1")
+    thr, val, _ = tune_global(Yv, Sv, "ebF1")
+    assert got["threshold"] == thr and got["valid"] == pytest.approx(val)
+    assert got["test"] == pytest.approx(headline_report(Yv, Sv, Yt, St)["ebF1"]["test"])
+
+
+def test_tuned_on_valid_hand_record_ties_nan_and_unscored_test():
+    rec = {"epoch": 1, "valid": {"threshold": [0.1, 0.2, 0.3], "ebF1": [float("nan"), 0.5, 0.5],
+                                 "mAP": 0.3},
+           "test": {"threshold": [0.1, 0.2, 0.3], "ebF1": [0.9, 0.4, 0.45], "mAP": 0.2}}
+    assert tuned_on_valid(rec) == {"threshold": 0.2, "valid": 0.5, "test": 0.4}
+    assert tuned_on_valid({**rec, "test": None})["test"] is None
+    with pytest.raises(ValueError, match="'mAP' is not a thresholded metric"):
+        tuned_on_valid(rec, "mAP")

@@ -14,7 +14,7 @@ import torch
 import yaml
 
 from lamp_pyg.training.config import load_config
-from lamp_pyg.training.loop import load_datasets, train
+from lamp_pyg.training import load_datasets, train
 from tests.training.helpers import (SPARSE_FEATURES, config_dict, write_config, write_dense_data,
                                     write_sparse_data)
 

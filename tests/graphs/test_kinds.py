@@ -178,12 +178,11 @@ def test_knn_large_L_is_sparse_and_fast():
 
 # --------------------------------------------------------------------------- the table
 def test_graph_kinds_table():
-    from lamp_pyg.graphs import GRAPH_KINDS, KINDS
-    from lamp_pyg.graphs.kinds import KIND_BUILDERS, REQUIRED, kind_params
-    from lamp_pyg.graphs.label_graph import KINDS as KINDS_OLD_PATH
+    from lamp_pyg.graphs import GRAPH_KINDS, KIND_BUILDERS
+    from lamp_pyg.graphs.kinds import REQUIRED, kind_params
 
     assert GRAPH_KINDS == ("prior", "full", "edgeless", "conditional", "knn", "given")
-    assert GRAPH_KINDS == tuple(KIND_BUILDERS) and KINDS == GRAPH_KINDS == KINDS_OLD_PATH
+    assert GRAPH_KINDS == tuple(KIND_BUILDERS)
     assert {kind for kind, _ in ALL_KINDS} == set(GRAPH_KINDS)
     assert {kind: kind_params(kind) for kind in GRAPH_KINDS} == {
         "prior": {"min_count": 1}, "full": {}, "edgeless": {}, "conditional": {"tau": 0.4},

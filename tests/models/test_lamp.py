@@ -326,13 +326,8 @@ def test_shared_first_layer_queries_equal_per_sample_queries():
     assert out.shape == (B, L)
 
 
-def test_decoder_wiring_by_hand():
-    """Labels start from their embedding (the same for every sample); each decoder layer is
-    feature -> label then label -> label over the shared label graph; logits are
-    <u_i, w_i>. Intermediate readouts come after every block but the last."""
-    model = make_model(n_layers_dec=2, int_preds=True)
-    batch = batch_of(samples())
-    out = model(batch)
+def decoder_states_by_hand(model, batch):
+    """Every decoder block's ``[B * L, d]`` output, written out (FFN-only encoder)."""
     B = batch.num_graphs
     h_tok = model.token_embedding(batch[TOKEN].x)
     for ffn in model.encoder:
@@ -346,6 +341,18 @@ def test_decoder_wiring_by_hand():
         states.append(h)
         h = layer.label_to_label(h, l2l)
         states.append(h)
+    return states
+
+
+def test_decoder_wiring_by_hand():
+    """Labels start from their embedding (the same for every sample); each decoder layer is
+    feature -> label then label -> label over the shared label graph; logits are
+    <u_i, w_i>. Intermediate readouts come after every block but the last."""
+    model = make_model(n_layers_dec=2, int_preds=True)
+    batch = batch_of(samples())
+    out = model(batch)
+    B = batch.num_graphs
+    states = decoder_states_by_hand(model, batch)
     readout = [torch.einsum("bld,ld->bl", s.view(B, L, -1), model.readout) for s in states]
     torch.testing.assert_close(out.logits, readout[-1], **TOL)
     assert len(out.int_logits) == 3
@@ -483,20 +490,44 @@ def test_label_graph_must_cover_every_label():
         LaMP(config(), torch.tensor([[0, 1, 2, 0], [0, 1, 2, 1]]))
 
 
-def test_decoder_layer_forward_is_the_models_decoder_step():
-    model = make_model().eval()
+def test_the_model_runs_its_decoder_layers():
+    """LaMP's decoder is its DecoderLayer modules, each called once per forward pass,
+    each taking the previous one's label states."""
+    model = make_model(n_layers_dec=3)
+    seen = []
+    handles = [layer.register_forward_hook(lambda m, args, out: seen.append((m, args[1], out)))
+               for layer in model.decoder]
+    out = model(batch_of(samples()))
+    for h in handles:
+        h.remove()
+    assert [m for m, _, _ in seen] == list(model.decoder)
+    assert seen[0][1] is model.label_embedding.weight
+    for (_, _, prev), (_, h_in, _) in zip(seen, seen[1:]):
+        assert h_in is prev
+    B = out.logits.size(0)
+    torch.testing.assert_close(out.logits, (seen[-1][2].view(B, L, -1) * model.readout).sum(-1))
+
+
+@pytest.mark.parametrize("mode", ["eval", "attention", "checkpoint"])
+def test_on_block_hook_sees_each_block_output(mode):
+    """The per-block hook gets (layer, block name, label states) after every block, in
+    order, once per forward pass (also with activation checkpointing, and after its
+    backward pass recomputes the blocks); the states equal the decoder by hand."""
+    model = make_model(n_layers_dec=2, checkpoint_activations=(mode == "checkpoint"))
+    if mode == "checkpoint":
+        model.train()  # dropout is 0.0: the same numbers as eval
     batch = batch_of(samples())
-    inputs = model.prepare(batch)
-    layer = model.decoder[0]
-    h_tok = model.token_embedding(inputs.x) + model.position_table[inputs.pos] if model.config.positional else model.token_embedding(inputs.x)
-    for enc in model.encoder:
-        h_tok = enc(h_tok) if inputs.token_edges is None else enc(h_tok, inputs.token_edges)
-    l2l = SharedGraph(model.label_edge_index, L, L, inputs.num_graphs)
-    out = layer(h_tok, model.label_embedding.weight, inputs.feature_to_label, l2l)
-    assert out.shape == (inputs.num_graphs * L, model.config.d_model)
-    expected = layer.label_to_label(layer.feature_to_label(
-        (h_tok, model.label_embedding.weight), inputs.feature_to_label), l2l)
-    torch.testing.assert_close(out, expected)
+    seen = []
+    out = model(batch, return_attention_weights=(mode == "attention"),
+                on_block=lambda i, name, h: seen.append((i, name, h)))
+    assert [(i, name) for i, name, _ in seen] == [
+        (0, "feature_to_label"), (0, "label_to_label"), (1, "feature_to_label"),
+        (1, "label_to_label")]
+    if mode == "checkpoint":
+        model.loss(out, batch[LABEL].y).backward()
+        assert len(seen) == 4
+    for (_, _, got), want in zip(seen, decoder_states_by_hand(model, batch)):
+        torch.testing.assert_close(got, want, **TOL)
 
 
 def test_bad_label_graph():

@@ -1,32 +1,21 @@
 import pytest
 import torch_geometric.typing
-import torch_geometric.utils._scatter
-import torch_geometric.utils._segment
 
-
-def _import_torch_scatter():
-    try:
-        import torch_scatter
-    except Exception:  # not installed, or a half-finished build that fails to load
-        return None
-    return torch_scatter
+#: Whether PyG found a working torch-scatter when it was imported (it binds the module
+#: then, as ``torch_geometric.typing.torch_scatter``).
+PYG_HAS_TORCH_SCATTER = torch_geometric.typing.WITH_TORCH_SCATTER
 
 
 def use_scatter_backend(monkeypatch, with_torch_scatter):
     """Makes PyG use torch-scatter (True) or its native ``scatter_reduce`` (False); skips
-    the test if torch-scatter is asked for but does not import.
+    the test if torch-scatter is asked for but PyG did not find it.
 
-    PyG reads ``torch_geometric.typing.WITH_TORCH_SCATTER`` at call time and the module
-    object through ``from torch_geometric.typing import torch_scatter`` at import time, so
-    both are patched (torch-scatter may have been installed after PyG was imported).
+    PyG has no API to choose the backend: it reads its public feature flag
+    ``torch_geometric.typing.WITH_TORCH_SCATTER`` at call time, so the flag is what is
+    switched (PyG's private ``utils._scatter`` / ``_segment`` are not touched).
     """
-    if with_torch_scatter:
-        torch_scatter = _import_torch_scatter()
-        if torch_scatter is None:
-            pytest.skip("torch-scatter not installed")
-        for mod in (torch_geometric.typing, torch_geometric.utils._scatter,
-                    torch_geometric.utils._segment):
-            monkeypatch.setattr(mod, "torch_scatter", torch_scatter)
+    if with_torch_scatter and not PYG_HAS_TORCH_SCATTER:
+        pytest.skip("torch-scatter not installed (or it did not import with PyG)")
     monkeypatch.setattr(torch_geometric.typing, "WITH_TORCH_SCATTER", with_torch_scatter)
 
 

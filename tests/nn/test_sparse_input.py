@@ -38,11 +38,14 @@ def test_sparse_adjacency_equals_edge_index(layout, path):
 
 def test_auto_counts_the_stored_entries_of_a_sparse_adjacency():
     N = 10_000
-    adj = to_torch_coo_tensor(torch.tensor([[0, 1], [1, 0]]), size=(N, N))
-    conv = LaMPAttention(8, 8, heads=2, edge_memory_budget=4 * 2 * 2 * 4 * 4)  # 2 edges' worth
-    assert conv.choose_path(adj) == "edge"
-    conv.edge_memory_budget -= 1
-    assert conv.choose_path(adj) == "fused"
+    ei = torch.tensor([[0, 1], [1, 0]])
+    for adj in (to_torch_coo_tensor(ei, size=(N, N)), to_torch_csr_tensor(ei, size=(N, N)),
+                # uncoalesced, the first edge stored twice: still 2 edges
+                torch.sparse_coo_tensor(ei[:, [0, 1, 0]], torch.ones(3), (N, N))):
+        conv = LaMPAttention(8, 8, heads=2, edge_memory_budget=4 * 2 * 2 * 4 * 4)  # 2 edges
+        assert conv.choose_path(adj) == "edge"
+        conv.edge_memory_budget -= 1
+        assert conv.choose_path(adj) == "fused"
 
 
 def test_sparse_adjacency_attention_weights():

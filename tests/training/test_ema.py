@@ -10,7 +10,7 @@ from lamp_pyg.evaluation.thresholds import tune_global
 from lamp_pyg.training.checkpoint import load_checkpoint, model_from_checkpoint
 from lamp_pyg.training.config import load_config
 from lamp_pyg.training.ema import WeightAverage
-from lamp_pyg.training.loop import load_datasets, predict_scores, train
+from lamp_pyg.training import load_datasets, predict_scores, train
 from tests.training.helpers import assert_close_nested, read_metrics, read_results, write_config
 
 

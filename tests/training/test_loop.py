@@ -17,11 +17,11 @@ from torch_geometric.loader import DataLoader
 from lamp_pyg.io import sources
 from lamp_pyg.evaluation import binarize, example_f1
 from lamp_pyg.models import LaMP, LaMPConfig
-from lamp_pyg.training import loop
+from lamp_pyg.training import batches, loop, setup
 from lamp_pyg.training.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from lamp_pyg.training.config import METRICS, load_config
 from lamp_pyg.typed_yaml import to_dict
-from lamp_pyg.training.loop import TrainingError, load_datasets, predict_scores, train
+from lamp_pyg.training import TrainingError, load_datasets, predict_scores, train
 from tests.training.helpers import (REPO, assert_close_nested, copy_run, read_metrics,
                                     read_results, run_train_py, subprocess_env, train_cmd,
                                     write_config)
@@ -137,11 +137,23 @@ def test_test_scored_once_gives_the_same_headline_and_no_paper_protocol(tmp_path
     m_once, m_ref = read_metrics(tmp_path / "once"), read_metrics(dense_run["run_dir"])
     assert [m["train_loss"] for m in m_once] == [m["train_loss"] for m in m_ref]
     raw = [json.loads(line) for line in (tmp_path / "once" / "metrics.jsonl").open()]
-    assert all(m["test_seconds"] < 0.01 for m in raw)
+    assert all(m["test_seconds"] < 0.01 and "test_ebF1" not in m for m in raw)
     hist = load_checkpoint(tmp_path / "once" / "last.pt")["train_state"]["history"]
     assert all(h["record"]["test"] is None and h["record"]["valid"] for h in hist)
     assert (tmp_path / "once" / "learning_curves.png").read_bytes()[:8] == PNG_MAGIC
     assert "Paper protocol" not in (tmp_path / "once" / "results.txt").read_text()
+
+
+def test_metrics_log_test_ebF1_at_the_validation_threshold(dense_run):
+    """metrics.jsonl's per-epoch test ebF1 (bench/time_to_accuracy.py's curve) is the
+    epoch record's, at the threshold tuned on valid; at the best epoch it is the headline."""
+    from lamp_pyg.evaluation import tuned_on_valid
+    run_dir = dense_run["run_dir"]
+    logged = [m["test_ebF1"] for m in read_metrics(run_dir)]
+    hist = load_checkpoint(run_dir / "last.pt")["train_state"]["history"]
+    assert logged == [tuned_on_valid(h["record"])["test"] for h in hist]
+    rep = read_results(run_dir)
+    assert logged[rep["best_epoch"] - 1] == pytest.approx(rep["headline"]["ebF1"]["test"], abs=1e-12)
 
 
 def test_builtin_synthetic_dataset_needs_no_files(tmp_path, monkeypatch):
@@ -289,12 +301,12 @@ def test_selecting_on_map_needs_no_threshold(tmp_path, dense_cfg):
 def test_bucketed_order_is_a_permutation_of_similar_length_batches():
     rng = np.random.default_rng(0)
     lengths = rng.integers(1, 300, size=1000)
-    order = loop.bucketed_order(lengths, batch_size=32, seed=0, epoch=3, chunk_batches=10)
+    order = batches.bucketed_order(lengths, batch_size=32, seed=0, epoch=3, chunk_batches=10)
     assert sorted(order) == list(range(1000))
-    assert order == loop.bucketed_order(lengths, 32, 0, 3, chunk_batches=10)  # seeded
-    assert order != loop.bucketed_order(lengths, 32, 0, 4, chunk_batches=10)
+    assert order == batches.bucketed_order(lengths, 32, 0, 3, chunk_batches=10)  # seeded
+    assert order != batches.bucketed_order(lengths, 32, 0, 4, chunk_batches=10)
     spread = [np.ptp(lengths[order[i:i + 32]]) for i in range(0, 1000, 32)]
-    plain = loop.epoch_order(1000, 0, 3)
+    plain = batches.epoch_order(1000, 0, 3)
     plain_spread = [np.ptp(lengths[plain[i:i + 32]]) for i in range(0, 1000, 32)]
     assert np.mean(spread) < 0.25 * np.mean(plain_spread)
 
@@ -520,19 +532,19 @@ def test_default_synthetic_dataset_end_to_end(tmp_path):
 def test_learning_rate_warmup_then_constant_or_cosine():
     from lamp_pyg.training.config import TrainConfig as NS
     t = NS(lr=1e-3, warmup_steps=4, lr_schedule="constant")
-    assert [loop.learning_rate(t, s, 100) for s in range(6)] == pytest.approx(
+    assert [setup.learning_rate(t, s, 100) for s in range(6)] == pytest.approx(
         [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3, 1e-3])
     t = NS(lr=1e-3, warmup_steps=0, lr_schedule="constant")
-    assert loop.learning_rate(t, 0, 10) == loop.learning_rate(t, 9, 10) == 1e-3
+    assert setup.learning_rate(t, 0, 10) == setup.learning_rate(t, 9, 10) == 1e-3
     t = NS(lr=1e-3, warmup_steps=2, lr_schedule="cosine")
-    lrs = [loop.learning_rate(t, s, 12) for s in range(12)]
+    lrs = [setup.learning_rate(t, s, 12) for s in range(12)]
     assert lrs[:2] == pytest.approx([5e-4, 1e-3])  # warm-up, then the cosine starts at lr
     assert lrs[7] == pytest.approx(0.5e-3)  # half way through the 10 decay steps
     assert all(a >= b for a, b in zip(lrs[1:], lrs[2:])) and lrs[-1] < 0.03e-3
     # warm-up as a share of training: the same recipe for 300 or 30,000 samples
     t = NS(lr=1e-3, warmup_fraction=0.1, lr_schedule="cosine")
     for total in (40, 4000):
-        lrs = [loop.learning_rate(t, s, total) for s in range(total)]
+        lrs = [setup.learning_rate(t, s, total) for s in range(total)]
         peak = int(np.argmax(lrs))
         assert peak == total // 10 - 1 and lrs[peak] == pytest.approx(1e-3)
 
@@ -580,7 +592,8 @@ def test_compiled_training_saves_the_plain_model_and_computes_the_same_forward(t
 
 def test_a_large_dense_label_graph_logs_the_knn_hint():
     from lamp_pyg.graphs import LabelGraph
-    from lamp_pyg.training.setup import DENSE_GRAPH_EDGES, graph_hint
+    from lamp_pyg.training.config import DENSE_GRAPH_EDGES
+    from lamp_pyg.training.setup import graph_hint
     cfg = load_config(REPO / "configs" / "own_data.yaml")
     Y = np.ones((4, 240), dtype=np.int64)  # every label pair co-occurs: 240² = 57,600 edges
     big = LabelGraph.from_labels(Y, "prior")

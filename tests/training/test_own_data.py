@@ -125,7 +125,7 @@ def test_emotions_as_a_numeric_table_gives_the_arff_samples(data_root, tmp_path,
 
     from lamp_pyg.io.arff import read_arff_dataset, read_mulan_labels
     from lamp_pyg.training.config import load_config
-    from lamp_pyg.training.loop import load_datasets
+    from lamp_pyg.training import load_datasets
     from tests.conftest import REPO
     root = data_root / "mulan" / "emotions"
     raw = read_arff_dataset("emotions", {s: root / f"emotions-{s}.arff" for s in ("train", "test")},

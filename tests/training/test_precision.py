@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from lamp_pyg.nn import CompleteBipartite, LaMPAttention, SharedGraph
-from lamp_pyg.training.loop import autocast
+from lamp_pyg.training.setup import autocast
 
 
 @pytest.mark.parametrize("path", ["edge", "dense", "fused"])

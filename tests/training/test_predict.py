@@ -11,7 +11,7 @@ from torch_geometric.loader import DataLoader
 
 from lamp_pyg.training.checkpoint import load_checkpoint
 from lamp_pyg.training.config import load_config
-from lamp_pyg.training.loop import load_datasets, predict_scores
+from lamp_pyg.training import load_datasets, predict_scores
 from lamp_pyg.training.predict import Predictor
 from lamp_pyg.training.loop import train
 from tests.training.helpers import (DENSE_FEATURES, DENSE_LABELS, SPARSE_LABELS, cli,
