@@ -54,7 +54,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.checkpoint import checkpoint
 
 from lamp_pyg.models.lamp import DecoderLayer, LaMP, LaMPConfig, LaMPInputs
 from lamp_pyg.models.losses import multilabel_loss
@@ -75,6 +74,16 @@ def check_shortlist(config: LaMPConfig) -> None:
     if config.ranker_rank and not config.vocab_size:
         raise ValueError("ranker_rank > 0 needs token ids (vocab_size > 0); use "
                          "ranker_rank=0 (the wide linear path) for dense vectors")
+
+
+class _EncoderInputs(NamedTuple):
+    """What :meth:`LaMP.encode` reads of a batch."""
+
+    x: Optional[Tensor]
+    value: Optional[Tensor]
+    pos: Optional[Tensor]
+    vec: Optional[Tensor]
+    token_edges: Optional[object]
 
 
 class TokenBatch(NamedTuple):
@@ -262,22 +271,12 @@ class ShortlistLaMP(torch.nn.Module):
         return scores.topk(K, dim=1).indices, truncated
 
     def _encode(self, inputs: TokenBatch) -> Tensor:
-        """The token states (LaMP's encoder, as in :meth:`LaMP.forward`)."""
-        lamp = self.lamp
-        if inputs.vec is not None:
-            h = lamp.input_proj(inputs.vec)
-        else:
-            h = lamp.token_embedding(inputs.x)
-            if inputs.value is not None:
-                h = h + inputs.value.unsqueeze(-1) * lamp.value_embedding(inputs.x)
-            if inputs.pos is not None:
-                h = h + lamp.position_table[inputs.pos]
+        """The token states: LaMP's own encoder (:meth:`LaMP.encode`)."""
         edges = (CompleteBipartite.from_batch(inputs.tok_batch, inputs.tok_batch,
                                               inputs.num_graphs)
                  if self.config.encoder_graph == "full" else None)
-        for layer in lamp.encoder:
-            h = layer(h) if edges is None else layer(h, edges)
-        return h
+        return self.lamp.encode(_EncoderInputs(
+            inputs.x, inputs.value, inputs.pos, inputs.vec, edges))
 
     def forward(self, inputs: TokenBatch, targets=None) -> ShortlistOutput:
         """Scores every label with the ranker, LaMP on the candidates.
@@ -307,16 +306,12 @@ class ShortlistLaMP(torch.nn.Module):
         h_lab = lamp.label_embedding(cand.reshape(-1))  # [B * K, d]: candidates only
         int_logits: List[Tensor] = []
         n_blocks = 2 * len(lamp.decoder)
-        for i, layer in enumerate(lamp.decoder):
-            for j, name in enumerate(DecoderLayer.BLOCKS):
-                block = getattr(layer, name)
-                x_in, edges = ((h_tok, h_lab), f2l) if j == 0 else (h_lab, l2l)
-                if c.checkpoint_activations and self.training and torch.is_grad_enabled():
-                    h_lab = checkpoint(block, x_in, edges, use_reentrant=False)
-                else:
-                    h_lab = block(x_in, edges)
-                if c.int_preds and 2 * i + j < n_blocks - 1:
-                    int_logits.append(self._readout(h_lab, cand, detach=True))
+        ckpt = c.checkpoint_activations and self.training and torch.is_grad_enabled()
+        for i, layer in enumerate(lamp.decoder):  # LaMP's decoder step on the candidates
+            def hook(name, h, i=i):
+                if c.int_preds and 2 * i + DecoderLayer.BLOCKS.index(name) < n_blocks - 1:
+                    int_logits.append(self._readout(h, cand, detach=True))
+            h_lab = layer(h_tok, h_lab, f2l, l2l, checkpoint_blocks=ckpt, on_block=hook)
         logits = self._readout(h_lab, cand) + scores.gather(1, cand)
         return ShortlistOutput(cand, logits, scores, int_logits, truncated)
 
