@@ -17,16 +17,28 @@ get the same splits, vocabulary and thresholds protocol as the LaMP run on that 
   intercept).
 - ``mlp``: the paper's "MLP" row: mean of token embeddings, one hidden layer (ReLU,
   dropout), binary relevance (sigmoid per label), Adam; the epoch is chosen on
-  validation ebF1 (patience 5), thresholds tuned on validation.
+  validation ebF1 (patience 5), thresholds tuned on validation. Dense inputs: real-valued
+  columns standardised on train, 0/1 columns (one-hot, indicators) left as they are.
 - ``mlp3``: ensembles of 3 MLPs (consecutive seeds of ``--seeds``: 0-2, 3-5, ...), their
   best epochs' probabilities averaged and thresholds tuned on validation for the average,
   as ``train.ensemble: 3`` does for LaMP (the fair bar for LaMP's ensembles).
+- ``forest``, ``extra_trees``: scikit-learn's multi-output random forest / extra trees,
+  ``--trees`` (500) trees on the raw features (token counts), ``max_features`` in
+  {sqrt, 0.3} chosen on validation; one fit per seed of ``--seeds``.
+- ``svm``: one RBF ``SVC`` per label (``gamma='scale'``) on LR's inputs, C in {1, 10, 100}
+  chosen on validation; scores ``sigmoid(decision function)``.
+- ``knn``: each label's frequency among the k in {5, 10, 20, 40} training samples
+  nearest by cosine on LR's inputs, k chosen on validation.
 - ``frequency``: every sample gets each label's training frequency as its score, so
   the tuned threshold predicts the same label set for every input (the constant
   predictor the SIDER numbers must beat).
 
 Needs scikit-learn (``pip install -e .[test]``). Every number comes from one call
-of ``headline_report`` on validation and test scores.
+of ``headline_report`` on validation and test scores; every setting (C, k,
+``max_features``, the MLP's epoch) is the one with the highest validation ebF1 under the
+plain rule, and the report also gives the "at least one label" rule and the rule chosen
+on validation. Each method records ``fit_s`` (its chosen setting's fit) and ``grid_s``
+(the whole search); ``--n-jobs`` (recorded) sets the forests' and the SVM's workers.
 """
 from __future__ import annotations
 
