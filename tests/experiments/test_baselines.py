@@ -202,3 +202,29 @@ def test_classical_methods_on_your_own_text_files(tmp_path):
     for m in ("svm", "knn"):
         assert row[m]["ebF1"] > row["frequency"]["ebF1"]  # the words carry the labels
     assert row["extra_trees"][0]["ebF1"] > row["frequency"]["ebF1"]
+
+
+def test_a_forest_too_large_for_memory_is_the_mean_of_its_tree_groups(small, monkeypatch):
+    """Fitted in groups (here of 2 trees), the scores are the trees' mean: the size-weighted
+    mean of the groups' forests seeded seed, seed + 1000, ...; one group is one forest."""
+    from sklearn.ensemble import ExtraTreesClassifier
+    Xtr, Ytr, Xv, Yv, Xt, Yt = small
+    assert baselines.tree_group(4050, 371, 500) == 20  # corel5k: ~48 MB a tree
+    assert baselines.tree_group(1350, 14, 500) == 500  # yeast: one forest
+    seen = _captured_scores(monkeypatch)
+    monkeypatch.setattr(baselines, "FOREST_GROUP_BYTES", 2 * (2 * 120 * 6 * 2 * 8))
+    best = baselines.run_forest(*small, kind="extra_trees", seed=3, n_jobs=1,
+                                log=lambda s: None, trees=5)
+    assert best["tree_group"] == 2
+    parts = [(ExtraTreesClassifier(n_estimators=n, max_features="sqrt", random_state=3 + 1000 * i)
+              .fit(Xtr, Ytr), n) for i, n in enumerate((2, 2, 1))]
+    want = sum(n / 5 * baselines.positive_scores(zip(f.classes_, f.predict_proba(Xv)), len(Xv), 6)
+               for f, n in parts)
+    np.testing.assert_allclose(seen[0], want)  # the first setting tried: sqrt
+    monkeypatch.setattr(baselines, "FOREST_GROUP_BYTES", 1e9)
+    seen.clear()
+    baselines.run_forest(*small, kind="extra_trees", seed=3, n_jobs=1, log=lambda s: None,
+                         trees=5)
+    one = ExtraTreesClassifier(n_estimators=5, max_features="sqrt", random_state=3).fit(Xtr, Ytr)
+    np.testing.assert_allclose(
+        seen[0], baselines.positive_scores(zip(one.classes_, one.predict_proba(Xv)), len(Xv), 6))
