@@ -319,7 +319,8 @@ def run_svm(Xtr, Ytr, Xv, Yv, Xt, Yt, dense: bool, n_jobs: int, log,
 
     def fit_score(C):
         t0 = time.perf_counter()
-        fits = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(one_label)(C, Ytr[:, j]) for j in range(L))
+        fits = Parallel(n_jobs=n_jobs, prefer="threads")(  # libsvm releases the GIL
+            delayed(one_label)(C, Ytr[:, j]) for j in range(L))
         fit_s = time.perf_counter() - t0
         scores = []
         for X in (Xv_, Xt_):
@@ -394,7 +395,8 @@ SEEDED = ("mlp", "forest", "extra_trees")  # one row entry per seed of --seeds
 # what each method records besides its scores (the setting validation chose, times)
 EXTRA = {"linear": ("C", "fit_s", "grid_s"), "svm": ("C", "fit_s", "grid_s"),
          "knn": ("k", "fit_s", "grid_s"), "mlp": ("epoch", "fit_s"),
-         **{k: ("max_features", "tree_group", "fit_s", "grid_s") for k in ("forest", "extra_trees")}}
+         **{k: ("max_features", "tree_group", "fit_s", "grid_s")
+            for k in ("forest", "extra_trees")}}
 
 
 def machine() -> str:
@@ -443,7 +445,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     out = {"command": "python experiments/baselines.py " + " ".join(argv or sys.argv[1:]),
            "date": datetime.now().isoformat(timespec="seconds"), "machine": machine(),
-           "n_jobs": a.n_jobs, "trees": a.trees, "torch_threads": torch.get_num_threads(), "results": []}
+           "n_jobs": a.n_jobs, "trees": a.trees, "torch_threads": torch.get_num_threads(),
+           "results": []}
     for name, config, ov in jobs(a):
         split_ov = [o for o in ov if o.startswith("data.split_seed=")]
         t0 = time.time()

@@ -77,7 +77,8 @@ def test_best_on_valid_reports_the_validation_choice_and_its_fit_time(monkeypatc
 
     monkeypatch.setattr(baselines, "headline_report", fake_report)
     # setting -> (valid score, test score, fit seconds): validation prefers "b", test "c"
-    table = {"a": (0.5, 0.6, 1.0), "b": (0.9, 0.1, 2.0), "c": (0.2, 0.99, 3.0), "d": (0.9, 0.5, 4.0)}
+    table = {"a": (0.5, 0.6, 1.0), "b": (0.9, 0.1, 2.0), "c": (0.2, 0.99, 3.0),
+             "d": (0.9, 0.5, 4.0)}
     best = baselines.best_on_valid("x ", list(table), lambda s: table[s], None, None,
                                    log=lambda s: None)
     assert best["setting"] == "b"  # the first of the tie b / d
