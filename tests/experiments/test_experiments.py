@@ -245,7 +245,8 @@ def test_baselines_mlp_ensemble_scores_the_mean_of_its_seeds(tmp_path, monkeypat
     assert [e["seeds"] for e in row["mlp3"]] == [[0, 1, 2]]  # seed 3 makes no full group
     ds = baselines.load_splits(REPO / "configs" / "emotions.yaml",
                                [f"data.root={tmp_path / 'data'}"])[1]
-    Yv, Yt = (ds[s]._data["label"].y.numpy().astype(np.uint8) for s in ("valid", "test"))
+    V = int(ds["train"].meta["model_kwargs"]["vocab_size"])
+    Yv, Yt = (baselines.features(ds[s], V)[1] for s in ("valid", "test"))
     mean = baselines.headline_report(Yv, np.mean([runs[s]["Sv"] for s in range(3)], 0),
                                      Yt, np.mean([runs[s]["St"] for s in range(3)], 0),
                                      at_least_one=True)
