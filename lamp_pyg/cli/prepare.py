@@ -72,11 +72,18 @@ def main(argv=None, prog=None) -> int:
     try:
         given = {f.name: _flag_value(f.name, getattr(a, f.name), yaml_load) for f in fields
                  if getattr(a, f.name) is not None}
-        d = from_dict(DataConfig, {"name": a.name, **given}, where="datasets/prepare.py")
+        d = from_dict(DataConfig, {"name": a.name, **given}, where=prog or "datasets/prepare.py")
         cache = os.path.expanduser(d.cache or os.environ.get(ENV_CACHE) or "~/.cache/lamp-pyg")
         ds = LaMPDataset(cache, d.name, "train", path=d.path, data_root=d.root,
                          options=d.prepare_options, source=d.source, force_reload=a.force)
-    except (ConfigError, FileNotFoundError, ValueError, ImportError) as e:
+    except ConfigError as e:  # the flag named too: "key 'format' (--format): expected ..."
+        flag = (e.key or "").split(".")[0].split("[")[0]
+        named = f"key '{e.key}'"
+        message = (e.message.replace(named, f"{named} (--{flag.replace('_', '-')})", 1)
+                   if flag else e.message)
+        print(f"error: {e.where}: {message}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(ds.describe())
