@@ -130,6 +130,9 @@ class LaMPClassifier(ClassifierMixin, BaseEstimator):
         Y = self._targets(Y, fit=True)
         if len(Y) != _len(X):
             raise ValueError(f"X has {_len(X)} samples but Y has {len(Y)} rows")
+        if len(Y) < 2:
+            raise ValueError(f"got {len(Y)} sample: fit needs at least 2 (a share of them "
+                             "is held out for validation)")
         if not Y.any():
             raise ValueError("Y has no positive label: nothing to learn")
         tmp = Path(tempfile.mkdtemp(prefix="lamp-pyg-"))
@@ -161,6 +164,9 @@ class LaMPClassifier(ClassifierMixin, BaseEstimator):
 
     def _targets(self, Y, fit: bool) -> np.ndarray:
         """``Y`` as a 0/1 ``[n, L]`` int matrix (``fit``: sets ``classes_``)."""
+        if Y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
+                             "y is None (a multi-hot [n, L] matrix or lists of labels)")
         if hasattr(Y, "toarray"):
             Y = Y.toarray()
         A = _matrix(Y)
@@ -171,7 +177,8 @@ class LaMPClassifier(ClassifierMixin, BaseEstimator):
                 self.classes_ = self.mlb_.classes_
             return self.mlb_.transform(rows).astype(np.int64)
         if A.ndim != 2 or not np.isin(A, (0, 1)).all():
-            raise ValueError(f"Y: expected a multi-hot [n, L] matrix of 0/1 or lists of "
+            kind = "Unknown label type: continuous. " if A.dtype.kind == "f" else ""
+            raise ValueError(f"{kind}Y: expected a multi-hot [n, L] matrix of 0/1 or lists of "
                              f"labels (this estimator is multi-label), got shape {A.shape}"
                              + ("" if A.ndim != 2 else f" with values {np.unique(A)[:5]}"))
         if fit:
