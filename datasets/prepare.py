@@ -1,80 +1,19 @@
 #!/usr/bin/env python
-"""Prepare a dataset from its files and print its statistics.
+"""Prepare a dataset from its files and print its statistics (the same as the installed
+``lamp-pyg prepare``).
 
     python datasets/prepare.py bibtex --root ../shared/data
-    python datasets/prepare.py reuters --path ~/downloads/reuters21578
     python datasets/prepare.py synthetic                  # built in, no download
-    python datasets/prepare.py corel5k --format arff --root ../shared/data/mulan-extra/corel5k \\
-        --train Corel5k-train-sparse.arff --test Corel5k-test-sparse.arff --labels Corel5k.xml
     python datasets/prepare.py --list
 
-Every ``data.*`` key of a config is a flag here (``data.max_len`` is ``--max-len``), with
-the same checks. The processed cache (``--cache``, default ``$LAMP_PYG_CACHE`` or
-~/.cache/lamp-pyg) is keyed by the content of the files read and the options that change
-the result; preparing twice reuses it (``--force`` rebuilds). Everything a reader or
-LaMP's rules dropped is counted in the table.
+The flags and what they do: ``lamp_pyg/cli/prepare.py`` (``python datasets/prepare.py --help``).
 """
-from __future__ import annotations
-
-import argparse
-import dataclasses
-import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-
-def main(argv=None) -> int:
-    from lamp_pyg.data.dataset import LaMPDataset, format_stats
-    from lamp_pyg.io.sources import DATASETS
-    from lamp_pyg.training.config import DataConfig
-    from lamp_pyg.training.setup import ENV_CACHE
-    from lamp_pyg.typed_yaml import ConfigError, from_dict, yaml_load
-
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("name", nargs="?", help=f"a registered dataset ({', '.join(DATASETS)}) or, "
-                                           "with --format, a name for your own files")
-    fields = [f for f in dataclasses.fields(DataConfig) if f.name != "name"]
-    for f in fields:
-        p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, metavar="VALUE",
-                       help=f"data.{f.name} (default {f.default!r}; YAML syntax)")
-    p.add_argument("--force", action="store_true", help="rebuild the cache")
-    p.add_argument("--list", action="store_true", help="list registered datasets")
-    a = p.parse_args(argv)
-    if a.list or not (a.name or a.format):
-        for k, entry in DATASETS.items():
-            print(f"{k:<10} {entry.location or '(built in)':<16} {entry.about}")
-        return 0
-    t0 = time.perf_counter()
-    try:
-        given = {f.name: _flag_value(f.name, getattr(a, f.name), yaml_load) for f in fields
-                 if getattr(a, f.name) is not None}
-        d = from_dict(DataConfig, {"name": a.name, **given}, where="datasets/prepare.py")
-        cache = os.path.expanduser(d.cache or os.environ.get(ENV_CACHE) or "~/.cache/lamp-pyg")
-        ds = LaMPDataset(cache, d.name, "train", path=d.path, data_root=d.root,
-                         options=d.prepare_options, source=d.source, force_reload=a.force)
-    except (ConfigError, FileNotFoundError, ValueError, ImportError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(ds.describe())
-    print(format_stats(ds.meta))
-    print(f"({time.perf_counter() - t0:.1f} s)")
-    return 0
-
-
-def _flag_value(name: str, text: str, yaml_load):
-    """A flag's value parsed as YAML (as ``--set`` values are); a ValueError naming the flag."""
-    import yaml
-    try:
-        return yaml_load(text)
-    except yaml.YAMLError as e:
-        problem = getattr(e, "problem", None) or str(e)
-        raise ValueError(f"--{name.replace('_', '-')} {text!r}: expected a YAML value "
-                         f"(data.{name}), got invalid YAML: {problem}") from None
-
+from lamp_pyg.cli.prepare import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,7 +22,7 @@ import numpy as np
 from lamp_pyg.io.base import RawDataset, RawSplit
 from lamp_pyg.io.reuters import tokenize
 
-__all__ = ["raw_from_arrays", "fingerprint_raw"]
+__all__ = ["raw_from_arrays", "raw_inputs", "fingerprint_raw"]
 
 
 def _is_sparse(a: Any) -> bool:
@@ -67,6 +67,13 @@ def _inputs(split: str, X: Any) -> Tuple[str, Any, Optional[int]]:
         return "dense", A.astype(np.float32), A.shape[1]
     raise ValueError(f"{split} inputs: expected a [N, F] array, a scipy.sparse matrix, a list "
                      "of strings or a list of token lists")
+
+
+def raw_inputs(X: Any, where: str = "inputs") -> Tuple[str, list, Optional[int]]:
+    """``(kind, inputs in the RawSplit form, number of features)`` of inputs in any of the
+    forms of the module docstring (what prediction takes, row by row)."""
+    kind, inputs, width = _inputs(where, X)
+    return kind, list(inputs), width
 
 
 def _label_lists(split: str, Y: Any) -> List[list]:

@@ -45,7 +45,7 @@ CHECKPOINT_KEYS = {"model": dict, "model_config": dict, "config": dict, "meta": 
 
 #: how a user opts in to loading a checkpoint that holds more than plain data
 TRUST_HINT = ("If it comes from a source you trust, load it with trusted=True "
-              "(Predictor.load / load_checkpoint) or --trust-checkpoint (train.py --predict).")
+              "(Predictor.load / load_checkpoint) or --trust-checkpoint (lamp-pyg predict, train.py --predict).")
 
 
 def load_checkpoint(path: Path, map_location="cpu", trusted: bool = False) -> Dict[str, Any]:

@@ -69,8 +69,10 @@ def member_config(cfg: Config, k: int) -> Config:
     return dataclasses.replace(cfg, train=t)
 
 
-def train_ensemble(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[str, Any]:
-    """Trains the members (skipping finished ones when resuming) and scores the average."""
+def train_ensemble(cfg: Config, run_dir: Path, resume: bool = False, log=print,
+                   datasets: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Trains the members (skipping finished ones when resuming) and scores the average
+    (``datasets``: as for :func:`~lamp_pyg.training.loop.train`)."""
     run_dir = Path(run_dir)
     if is_main_process():  # recorded first: a resumed `auto` finds what this directory holds
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -83,14 +85,14 @@ def train_ensemble(cfg: Config, run_dir: Path, resume: bool = False, log=print) 
             log(f"ensemble member {k + 1}/{cfg.train.ensemble}: {m_dir} finished")
             continue
         log(f"ensemble member {k + 1}/{cfg.train.ensemble}: seed {m_cfg.train.seed} -> {m_dir}")
-        train(m_cfg, m_dir, resume=resume, log=log)
+        train(m_cfg, m_dir, resume=resume, log=log, datasets=datasets)
     if not is_main_process():  # under torchrun the members trained together; rank 0 scores
         return {}
     with RunLock(run_dir):  # the members' resolved epochs (train.epochs: auto) recorded too
         epochs = load_config(members[0] / "config.yaml").train.epochs
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=epochs))
         dump_yaml(to_dict(cfg), run_dir / "config.yaml")
-        return _score(cfg, run_dir, members, log)
+        return _score(cfg, run_dir, members, log, datasets)
 
 
 def average_scores(cfg: Config, members: List[Path], ds) -> Dict[str, np.ndarray]:
@@ -109,8 +111,9 @@ def average_scores(cfg: Config, members: List[Path], ds) -> Dict[str, np.ndarray
             "Yt": Y["test"]}
 
 
-def _score(cfg: Config, run_dir: Path, members: List[Path], log) -> Dict[str, Any]:
-    ds = load_datasets(cfg)
+def _score(cfg: Config, run_dir: Path, members: List[Path], log,
+           datasets: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    ds = datasets if datasets is not None else load_datasets(cfg)
     a = average_scores(cfg, members, ds)
     headline = headline_report(a["Yv"], a["Sv"], a["Yt"], a["St"],
                                per_label=cfg.eval.per_label_thresholds,

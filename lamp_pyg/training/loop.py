@@ -70,8 +70,13 @@ class RunState:
     seen: int = 0  # samples this epoch, so far
 
 
-def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[str, Any]:
+def train(cfg: Config, run_dir: Path, resume: bool = False, log=print,
+          datasets: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Trains (or resumes) a run; returns the final report (also written to ``run_dir``).
+
+    ``datasets``: the ``train`` / ``valid`` / ``test`` :class:`LaMPDataset` to use instead
+    of the config's ``data`` section (e.g. :meth:`LaMPDataset.from_arrays`; the section's
+    preparation options should be the ones they were built with).
 
     Under ``torchrun`` every process calls this; they train one model together
     (:mod:`~lamp_pyg.training.distributed`) and only rank 0 writes and logs."""
@@ -95,7 +100,7 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print) -> Dict[s
     seed_everything(cfg.train.seed)
     if not world.main:
         distributed.barrier(world)  # rank 0 prepares (and caches) the data first
-    ds, graph, model = build(cfg)  # before the run directory exists: bad data leaves none
+    ds, graph, model = build(cfg, datasets)  # before the run directory exists: bad data leaves none
     if world.main:
         distributed.barrier(world)
     if cfg.graph.kind == "auto":  # resolved by build_label_graph; config.yaml records it

@@ -128,10 +128,11 @@ class Predictor:
         return parse_input(self.kind, text, self.meta.get("tokenizer"),
                            self.meta.get("num_features"), self.meta.get("index_base", 0))
 
-    def encode(self, x, where: str = "input") -> Tuple[Encoded, int, int]:
+    def encode(self, x, where: str = "input", strict: bool = True) -> Tuple[Encoded, int, int]:
         """One input (a raw line or an already-parsed input) -> ``(encoded, known, total)``:
         how many of its tokens / features the training data knew. Refuses an empty input
-        and one with nothing known, naming it (``where``)."""
+        and one with nothing known, naming it (``where``), unless not ``strict`` (then
+        such an input gets the model's answer to nothing known, as in training)."""
         try:
             parsed = self.parse(x) if isinstance(x, str) else _check_parsed(
                 self.kind, x, self.meta.get("num_features") or
@@ -143,6 +144,8 @@ class Predictor:
             return e, len(self.mean), len(self.mean)
         real = e.ids[1:-1] if self.opts.bos_eos and self.kind != "molecule" else e.ids
         known, total = int((real != UNK).sum()), len(real)
+        if not strict:
+            return e, known, total
         if total == 0:
             raise ValueError(f"{where} ({_show(x)}) is empty: expected "
                              f"{'some text' if self.kind == 'text' else 'some features'}")
@@ -158,13 +161,14 @@ class Predictor:
         return [self.encode(x, f"input {i + 1}")[1:] for i, x in enumerate(inputs)]
 
     @torch.no_grad()
-    def predict_proba(self, inputs: Sequence) -> np.ndarray:
-        """``[N, L]`` probabilities for raw input lines (or already-parsed inputs)."""
+    def predict_proba(self, inputs: Sequence, strict: bool = True) -> np.ndarray:
+        """``[N, L]`` probabilities for raw input lines (or already-parsed inputs);
+        ``strict``: as for :meth:`encode`."""
         _check_list(inputs)
         L = len(self.label_names)
         samples, longest = [], 0
         for i, x in enumerate(inputs):
-            e = self.encode(x, f"input {i + 1}")[0]
+            e = self.encode(x, f"input {i + 1}", strict)[0]
             longest = max(longest, len(e.ids))
             if e.vec is not None:
                 samples.append(make_sample([], L, vec=torch.from_numpy(e.vec)))

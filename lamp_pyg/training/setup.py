@@ -191,9 +191,9 @@ def model_config(cfg: Config, train: LaMPDataset) -> LaMPConfig:
     return LaMPConfig(**asdict(cfg.model), **train.model_kwargs())
 
 
-def build(cfg: Config):
-    """Datasets, label graph and model for a config."""
-    ds = load_datasets(cfg)
+def build(cfg: Config, datasets: Optional[Dict[str, LaMPDataset]] = None):
+    """Datasets (``datasets`` if given, else the config's), label graph and model."""
+    ds = datasets if datasets is not None else load_datasets(cfg)
     graph = build_label_graph(cfg, ds["train"])
     model = build_model(model_config(cfg, ds["train"]), graph.edge_index)
     return ds, graph, model
