@@ -342,3 +342,68 @@ def test_mulan_extra_published_statistics(data_root, name):
         cols = [ds.feature_names.index(f) for f in loc]
         assert (X[:, cols].sum(1) == 1).all()  # exactly one location per recording
         assert sum(1 for s in ds.splits.values() for l in s.labels if not l) > 0
+
+
+# ----------------------------------------------------------------------------- 2b. binary and id-like
+
+
+def test_two_valued_nominal_attributes_are_one_column_each(tmp_path):
+    text = ("@relation b\n@attribute a {true,false}\n@attribute b {no,yes}\n"
+            "@attribute c {absent,present}\n@attribute d {YES,NO}\n@attribute y {0,1}\n@data\n"
+            "true,no,present,NO,1\nfalse,yes,absent,YES,0\n{4 1}\n")
+    out = read_arff(write(tmp_path / "b.arff", text), num_labels=1, kind="dense")
+    assert out.feature_names == ["a=true", "b=yes", "c=present", "d=YES"]
+    assert out.num_attributes == 4
+    np.testing.assert_array_equal(out.split.inputs, [
+        [1, 0, 1, 0],
+        [0, 1, 0, 1],
+        # sparse row: every attribute omitted has its first declared value
+        [1, 0, 0, 1],
+    ])
+    # all dense rows: a dense table (the dataset step's dense_mode then decides its nodes)
+    dense = write(tmp_path / "d.arff", text.replace("{4 1}\n", ""))
+    assert read_arff(dense, num_labels=1).split.kind == "dense"
+
+
+def _ids(n, first=0, declared=None):
+    ids = [f"r{k}" for k in range(declared or n)]
+    return ("@relation i\n@attribute id {" + ",".join(ids) + "}\n@attribute x numeric\n"
+            "@attribute kind {u,v,w}\n@attribute y {0,1}\n@data\n"
+            + "".join(f"r{first + k},{k},{'uvw'[k % 3]},{k % 2}\n" for k in range(n)))
+
+
+def test_identifier_like_attribute_is_dropped_counted_or_kept(tmp_path):
+    p = write(tmp_path / "i.arff", _ids(30))
+    out = read_arff(p, num_labels=1, kind="dense")
+    assert out.feature_names == ["x", "kind=u", "kind=v", "kind=w"]  # kind: 3 values, kept
+    assert out.num_attributes == 2 and out.id_attributes == ["id"]
+    key = ("identifier-like attribute 'id' (30 distinct values in 30 rows; dropped, "
+           "data.id_attributes: keep keeps it)")
+    assert out.skipped == {key: 30}
+    np.testing.assert_array_equal(out.split.inputs[2], [2, 0, 0, 1])
+    kept = read_arff(p, num_labels=1, kind="dense", id_attributes="keep")
+    assert kept.feature_names[:2] == ["id=r0", "id=r1"] and kept.num_features == 30 + 4
+    assert kept.skipped == {} and kept.num_attributes == 3
+    assert kept.split.inputs[2, 2] == 1  # row 2 is r2
+    with pytest.raises(ValueError, match="id_attributes"):
+        read_arff(p, num_labels=1, id_attributes="maybe")
+
+
+def test_identifier_like_is_decided_over_all_files(tmp_path):
+    # 12 + 12 rows: each file alone has too few distinct ids, both together 24
+    a = write(tmp_path / "a.arff", _ids(12, 0, 24))
+    b = write(tmp_path / "b.arff", _ids(12, 12, 24))
+    assert "id=r0" in read_arff(a, num_labels=1).feature_names
+    ds = read_arff_dataset("i", {"train": a, "test": b}, num_labels=1)
+    assert ds.feature_names == ["x", "kind=u", "kind=v", "kind=w"] and ds.num_attributes == 2
+    assert list(ds.skipped.values()) == [24] and "24 distinct values in 24 rows" in next(iter(ds.skipped))
+    keep = read_arff_dataset("i", {"train": a, "test": b}, num_labels=1, id_attributes="keep")
+    assert keep.num_features == 24 + 4 and keep.skipped == {}
+
+
+def test_a_repeated_nominal_attribute_is_not_identifier_like(tmp_path):
+    # 25 declared values, each used by 4 of 100 rows: 25% distinct
+    text = ("@relation r\n@attribute site {" + ",".join(f"s{k}" for k in range(25)) + "}\n"
+            "@attribute y {0,1}\n@data\n" + "".join(f"s{k % 25},{k % 2}\n" for k in range(100)))
+    out = read_arff(write(tmp_path / "r.arff", text), num_labels=1)
+    assert out.num_features == 25 and out.skipped == {}
