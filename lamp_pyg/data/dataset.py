@@ -212,7 +212,7 @@ class LaMPDataset(InMemoryDataset):
             if self.pre_transform is not None:
                 samples = [self.pre_transform(d) for d in samples]
             _save_samples(samples, self.processed_paths[i])
-        meta = build_meta(prep, raw, self.options)
+        meta = build_meta(prep, raw, prep.options)
         meta["source"] = self.fingerprint
         meta["pre_filter"], meta["pre_transform"] = self.pre_filter_repr, self.pre_transform_repr
         fmt = FORMATS.get(self.fingerprint["format"])
@@ -338,7 +338,7 @@ def build_meta(prep: Prepared, raw: RawDataset, opts: PrepareOptions) -> dict:
     kind = prep.kind
     linear = kind == "dense" and opts.dense_mode == "linear"
     max_tokens = max((len(t) for s in prep.splits.values() for t in s.tokens), default=0)
-    model_kwargs = {
+    model_kwargs = {  # opts: as applied (dense_mode auto resolved)
         "num_labels": len(prep.label_names),
         "vocab_size": 0 if linear else len(prep.vocab),
         "input_dim": len(prep.feature_mean) if linear else 0,
@@ -357,6 +357,7 @@ def build_meta(prep: Prepared, raw: RawDataset, opts: PrepareOptions) -> dict:
         "split_rows": prep.split_rows,
         "feature_mean": prep.feature_mean, "feature_std": prep.feature_std,
         "model_kwargs": model_kwargs,
+        "dense_mode_reason": prep.dense_mode_reason,
     }
 
 
@@ -369,6 +370,9 @@ def format_stats(meta: dict) -> str:
         st = meta["stats"][s]
         lines.append(f"{s:<8}{st['samples']:>9}{st['cardinality']:>9.3f}{st['labels_present']:>8}"
                      f"{st['mean_tokens']:>10.1f}{st['max_tokens']:>9}")
+    if meta["kind"] == "dense":
+        why = meta.get("dense_mode_reason")
+        lines.append(f"dense_mode {meta['options']['dense_mode']}" + (f" (auto: {why})" if why else ""))
     rs = meta["raw_stats"]
     lines.append("raw files: " + ", ".join(f"{k} {v if not isinstance(v, float) else round(v, 3)}"
                                            for k, v in rs.items()))

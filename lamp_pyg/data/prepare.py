@@ -8,17 +8,23 @@
   training are dropped from valid/test and counted.
 - Train/valid samples with empty input are dropped and counted; with
   ``drop_unlabeled`` (LaMP's rule) so are those with no label. Test samples are all kept.
+  (A dense row is never empty: with ``dense_mode: sparse`` an all-zero row is a sample
+  without input nodes.)
+- Dense tables: ``dense_mode`` (``auto`` decided on the training split,
+  :func:`choose_dense_mode`) and the scaling of values (:func:`dense_scaling`) come from
+  the training split.
 
 Everything dropped is counted in :attr:`Prepared.skipped`; nothing is dropped silently.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -28,7 +34,10 @@ from lamp_pyg.typed_yaml import check_domains, setting
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
-DENSE_MODES = ("linear", "nodes")
+DENSE_MODES = ("linear", "nodes", "sparse", "auto")
+#: ``dense_mode: auto`` feeds a dense table as sparse nodes when at most this share of its
+#: training cells is non-zero, or when every training cell is 0 or 1
+SPARSE_DENSITY = 0.25
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,11 @@ class PrepareOptions:
         bos_eos: add BOS/EOS tokens (text and sparse inputs, as the original).
         min_count: vocabulary keeps tokens seen at least this often in training.
         dense_mode: dense vectors as one linear "token" (``linear``, the
-            original) or one node per feature carrying its value (``nodes``).
+            original), one node per feature carrying its value (``nodes``), one node per
+            *non-zero* feature carrying its value (``sparse``: for 0/1 or mostly-zero
+            tables), or ``auto``: ``sparse`` when every training cell is 0 or 1 or at most
+            ``SPARSE_DENSITY`` of them are non-zero, else ``nodes``
+            (:func:`choose_dense_mode`; the choice is logged and recorded).
         window: store ``('token','to','token')`` edges between tokens at most this
             far apart (0: none stored). Molecules always store their bonds.
         drop_unlabeled: drop train/valid samples with no label (LaMP's rule, on in the
@@ -99,6 +112,8 @@ class Prepared:
     split_rows: Dict[str, List[int]]  # raw rows behind each split ('train'/'valid' of raw train)
     feature_mean: Optional[List[float]] = None
     feature_std: Optional[List[float]] = None
+    options: Optional[PrepareOptions] = None  # as applied: dense_mode auto resolved
+    dense_mode_reason: Optional[str] = None  # why auto chose it (dense data with auto)
 
     def train_labels(self) -> List[List[int]]:
         return self.splits["train"].labels
@@ -221,6 +236,37 @@ def make_splits(raw: RawDataset, opts: PrepareOptions, split_dir: Path):
     return splits, rows, source
 
 
+# ---------------------------------------------------------------------- dense inputs
+def choose_dense_mode(mode: str, X: np.ndarray) -> Tuple[str, Optional[str]]:
+    """``(mode, reason)``: ``mode`` with ``auto`` resolved on the training matrix ``X``:
+    ``sparse`` (only the non-zero features become nodes) when every cell is 0 or 1 or at
+    most :data:`SPARSE_DENSITY` of the cells are non-zero, else ``nodes``. ``reason`` says
+    why (``None`` when ``mode`` was not ``auto``)."""
+    if mode != "auto":
+        return mode, None
+    if X.size == 0:
+        return "nodes", "no training cell to measure"
+    density = np.count_nonzero(X) / X.size
+    if ((X == 0) | (X == 1)).all():
+        return "sparse", f"every training cell is 0 or 1 ({density:.1%} non-zero)"
+    if density <= SPARSE_DENSITY:
+        return "sparse", f"{density:.1%} of the training cells are non-zero (at most {SPARSE_DENSITY:.0%})"
+    return "nodes", (f"{density:.1%} of the training cells are non-zero (sparse above "
+                     f"{SPARSE_DENSITY:.0%} only when every cell is 0 or 1)")
+
+
+def dense_scaling(mode: str, X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """``(mean, scale)`` of the training matrix: a dense value becomes ``(x - mean) / scale``.
+    ``nodes`` / ``linear``: standardised (mean, standard deviation; 1 for a constant column).
+    ``sparse``: mean 0 and the largest absolute value (1 for an all-zero column), so that a
+    zero stays zero (absent, no node) and a 0/1 column keeps its values."""
+    if mode == "sparse":
+        scale = np.abs(X).max(0) if len(X) else np.ones(X.shape[1])
+        return np.zeros(X.shape[1]), np.where(scale > 0, scale, 1.0)
+    mean, std = X.mean(0), X.std(0)
+    return mean, np.where(std > 0, std, 1.0)
+
+
 # ---------------------------------------------------------------------- encode
 def _input_tokens(kind: str, inp) -> List[str]:
     if kind == "text":
@@ -247,6 +293,9 @@ def encode_input(kind: str, inp, tok2id: Dict[str, int], opts: PrepareOptions,
     """One raw input -> ids / values / vector, by the same rules for data and prediction."""
     if kind == "dense":
         z = ((np.asarray(inp, dtype=np.float64) - mean) / std).astype(np.float32)
+        if opts.dense_mode == "sparse":  # mean 0 (dense_scaling): z is 0 where x is
+            nz = np.flatnonzero(z)
+            return Encoded(nz.astype(np.int64) + len(SPECIALS), z[nz], None, None, False, False)
         if opts.dense_mode == "nodes":
             return Encoded(np.arange(len(z), dtype=np.int64) + len(SPECIALS), z, None, None,
                            False, False)
@@ -267,6 +316,10 @@ def prepare(raw: RawDataset, opts: PrepareOptions, split_dir: Path) -> Prepared:
     opts.validate()
     splits, rows, _ = make_splits(raw, opts, split_dir)
     kind = raw.kind
+    reason = None
+    if kind == "dense":
+        mode, reason = choose_dense_mode(opts.dense_mode, splits["train"].inputs)
+        opts = dataclasses.replace(opts, dense_mode=mode)
     skipped: Dict[str, int] = {f"reader: {k}": v for k, v in raw.skipped.items()}
 
     # labels seen in training only, in the original label order
@@ -282,9 +335,8 @@ def prepare(raw: RawDataset, opts: PrepareOptions, split_dir: Path) -> Prepared:
     mean = std = None
     if kind == "dense":
         X = splits["train"].inputs
-        mean, std = X.mean(0), X.std(0)
-        std = np.where(std > 0, std, 1.0)
-        if opts.dense_mode == "nodes":
+        mean, std = dense_scaling(opts.dense_mode, X)
+        if opts.dense_mode in ("nodes", "sparse"):
             vocab += (raw.feature_names or [f"f{i}" for i in range(X.shape[1])])
     else:
         counts = Counter(t for inp in splits["train"].inputs for t in _input_tokens(kind, inp))
@@ -296,7 +348,7 @@ def prepare(raw: RawDataset, opts: PrepareOptions, split_dir: Path) -> Prepared:
     for name in ("train", "valid", "test"):
         s = splits[name]
         enc = EncodedSplit()
-        if kind == "dense" and opts.dense_mode == "nodes":
+        if kind == "dense" and opts.dense_mode in ("nodes", "sparse"):
             enc.values = []
         if kind == "molecule" or opts.window:
             enc.edges = []
@@ -331,4 +383,4 @@ def prepare(raw: RawDataset, opts: PrepareOptions, split_dir: Path) -> Prepared:
         out[name] = enc
     return Prepared(raw.name, kind, out, vocab, label_names, skipped, rows,
                     None if mean is None else mean.tolist(),
-                    None if std is None else std.tolist())
+                    None if std is None else std.tolist(), opts, reason)

@@ -29,11 +29,17 @@ Features, one or more columns per input attribute, in attribute order:
 - ``numeric`` / ``real`` / ``integer``: one column, the value as written.
 - nominal ``{0,1}`` (exactly these two values, in this order): one binary column, the
   value as written. This is what MULAN's bag-of-words benchmarks use.
-- any other nominal (``{YES,NO}``, birds' ``location {2,10,1,7,...}``, and also
-  ``{1,0}``): **one-hot**, one column per declared value, named ``attr=value``; a row
-  sets the column of its value to 1. ``{1,0}`` is one-hot rather than binary because in
-  sparse rows an omitted ``{1,0}`` attribute means ``1`` (its first value), which a
-  single 0/1 column would silently turn into 0.
+- any other nominal with **two** values (``{YES,NO}``, ``{true,false}``, ``{1,0}``): one
+  0/1 column named ``attr=VALUE`` after the value that reads as 1: a positive word
+  (``1``, ``yes``, ``y``, ``true``, ``t``, any case) if exactly one of the two is, else the
+  second declared value (:mod:`lamp_pyg.io.nominal`). In sparse rows an omitted attribute
+  has its first declared value, so an omitted ``{YES,NO}`` or ``{1,0}`` reads as 1.
+- nominal with more values (birds' ``location {2,10,1,7,...}``): **one-hot**, one column
+  per declared value, named ``attr=value``; a row sets the column of its value to 1.
+- an **identifier-like** nominal attribute (at least 20 distinct values, covering 90% of
+  the rows of all files read together: a protein or row id): **dropped** and counted in
+  ``skipped`` (``"identifier-like attribute 'name' (...)": rows``), unless
+  ``id_attributes='keep'``.
 - ``string`` (a row id, a comment): **dropped**, and counted in ``skipped`` as
   ``"string attribute 'name' (dropped)": rows``.
 
@@ -66,6 +72,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from lamp_pyg.io import nominal
 from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit, read_text_lines
 
 PathLike = Union[str, Path]
@@ -128,7 +135,8 @@ class ArffData:
         path: The file read.
         skipped: What was dropped or replaced, reason -> count: ``"string attribute
             'id' (dropped)"`` (rows) and, with ``missing='zero'``, ``"missing values '?'
-            (read as 0)"`` (values). Empty for most files.
+            (read as 0)"`` (values); identifier-like attributes left out (rows).
+        id_attributes: Names of the identifier-like attributes left out.
     """
 
     split: RawSplit
@@ -139,6 +147,7 @@ class ArffData:
     rows_without_labels: int
     path: str
     skipped: Dict[str, int] = field(default_factory=dict)
+    id_attributes: List[str] = field(default_factory=list)
 
     @property
     def num_features(self) -> int:
@@ -147,8 +156,10 @@ class ArffData:
 
     @property
     def num_attributes(self) -> int:
-        """Number of input attributes as declared: labels and ``string`` attributes excluded."""
-        return sum(1 for a in self.attributes if a.type != "string") - len(self.label_names)
+        """Number of input attributes as declared: labels, ``string`` and identifier-like
+        attributes left out excluded."""
+        return (sum(1 for a in self.attributes if a.type != "string") - len(self.label_names)
+                - len(self.id_attributes))
 
 
 # --------------------------------------------------------------------------- text & header
@@ -409,39 +420,51 @@ def _label_attributes(path: Path, header: _Header, label_names, labels_first,
 class _Layout:
     """Where each attribute of one file goes (internal, built once per file).
 
-    Feature columns follow the attribute order; a one-hot nominal attribute takes one
-    column per declared value, a ``string`` attribute none.
+    Feature columns follow the attribute order; a nominal attribute takes the columns of
+    :func:`lamp_pyg.io.nominal.kept_values` (one for two values, else one per value), a
+    ``string`` attribute and an identifier-like one in ``drop`` none.
     """
 
     def __init__(self, path: Path, header: _Header, label_attr: List[int], meka_c: Optional[int],
-                 missing: str):
+                 missing: str, drop: Sequence[int] = ()):
         attrs = header.attributes
         n = len(attrs)
         self.path, self.header, self.attrs, self.n_attr = path, header, attrs, n
-        self.meka_c, self.missing = meka_c, missing
+        self.meka_c, self.missing, self.drop = meka_c, missing, tuple(drop)
+        self._args = (path, header, list(label_attr), meka_c, missing)
         self.label_attr = np.asarray(label_attr, dtype=np.int64)
         self.is_label = np.zeros(n, dtype=bool)
         self.is_label[self.label_attr] = True
         self.label_of = np.full(n, -1, dtype=np.int64)
         self.label_of[self.label_attr] = np.arange(len(label_attr))
         self.is_string = np.array([a.type == "string" for a in attrs], dtype=bool)
+        dropped = self.is_string.copy()
+        dropped[list(self.drop)] = True
         # nominal features other than {0,1}: value -> Weka's internal value (position)
         self.nominal_index: Dict[int, Dict[str, float]] = {
             j: {v: float(k) for k, v in enumerate(a.values)} for j, a in enumerate(attrs)
             if a.type == "nominal" and not _is01(a) and not self.is_label[j]}
         self.is_onehot = np.zeros(n, dtype=bool)
         self.is_onehot[list(self.nominal_index)] = True
+        self.is_onehot &= ~dropped
         self.must01 = self.is_label | np.array([_is01(a) for a in attrs], dtype=bool)
-        self.feat_attr = np.flatnonzero(~self.is_label & ~self.is_string)
-        self.is_plain = ~self.is_label & ~self.is_string & ~self.is_onehot
+        self.feat_attr = np.flatnonzero(~self.is_label & ~dropped)
+        self.is_plain = ~self.is_label & ~dropped & ~self.is_onehot
         self.col_of = np.full(n, -1, dtype=np.int64)
         names: List[str] = []
         for j in self.feat_attr.tolist():
             self.col_of[j] = len(names)
             a = attrs[j]
-            names += [f"{a.name}={v}" for v in a.values] if j in self.nominal_index else [a.name]
+            names += nominal.column_names(a.name, a.values) if self.is_onehot[j] else [a.name]
         self.feature_names = names
         self.onehot_attr = np.flatnonzero(self.is_onehot)
+        # one-hot attribute (slot) x Weka code -> feature column, -1: no column (binary's 0)
+        width = max((len(attrs[j].values) for j in self.onehot_attr.tolist()), default=0)
+        self.code_col = np.full((self.onehot_attr.size, width), -1, dtype=np.int64)
+        for s, j in enumerate(self.onehot_attr.tolist()):
+            for k, off in enumerate(nominal.kept_values(attrs[j].values)):
+                if off is not None:
+                    self.code_col[s, k] = self.col_of[j] + off
         # columns that need more than float(token): nominal lookup or string (dropped)
         self.special = {j: self.nominal_index.get(j) for j in np.flatnonzero(
             self.is_onehot | self.is_string).tolist()}
@@ -455,13 +478,17 @@ class _Layout:
         seen: Dict[str, str] = {}  # feature name -> attribute name
         for j in self.feat_attr.tolist():
             a = self.attrs[j]
-            for f in ([f"{a.name}={v}" for v in a.values] if j in self.nominal_index else [a.name]):
+            for f in (nominal.column_names(a.name, a.values) if self.is_onehot[j] else [a.name]):
                 if f in seen:
                     raise DataFormatError(
                         self.path, a.line, f"feature {f!r} of attribute {a.name!r} has the name of "
                         f"a feature of attribute {seen[f]!r} (one-hot features are named "
                         "'attribute=value'): expected distinct feature names")
                 seen[f] = a.name
+
+    def dropping(self, drop: Sequence[int]) -> "_Layout":
+        """The same layout with the attributes ``drop`` (identifier-like) left out."""
+        return _Layout(*self._args, drop=drop) if drop else self
 
     @property
     def label_names(self) -> List[str]:
@@ -497,6 +524,24 @@ class _Rows:
         self.sp_count: List[int] = []
         self.dn_val: List[float] = []
         self.n_missing = 0
+
+    def codes(self, attrs: Sequence[int]) -> np.ndarray:
+        """``[rows, len(attrs)]``: the values of attributes ``attrs`` in every row (a sparse
+        row's omitted attribute: 0)."""
+        attrs = np.asarray(attrs, dtype=np.int64)
+        out = np.zeros((len(self.row_line), attrs.size))
+        is_sp = np.array(self.row_sparse, dtype=bool)
+        if (~is_sp).any():
+            dense = np.asarray(self.dn_val).reshape(-1, self.lay.n_attr)
+            out[np.flatnonzero(~is_sp)] = dense[:, attrs]
+        if is_sp.any():
+            idx, val = np.asarray(self.sp_idx, dtype=np.int64), np.asarray(self.sp_val)
+            rowid = np.flatnonzero(is_sp)[np.repeat(np.arange(len(self.sp_count)), self.sp_count)]
+            slot = np.full(self.lay.n_attr, -1, dtype=np.int64)
+            slot[attrs] = np.arange(attrs.size)
+            sel = slot[idx] >= 0 if idx.size else np.zeros(0, dtype=bool)
+            out[rowid[sel], slot[idx[sel]]] = val[sel]
+        return out
 
     def missing_value(self, j: int, lineno: int) -> float:
         lay = self.lay
@@ -677,10 +722,11 @@ def _dense_block(lay: _Layout, rows: _Rows, dense_rows: np.ndarray):
         X = np.zeros((dense_rows.size, len(lay.feature_names)), dtype=np.float64)
         plain = np.flatnonzero(lay.is_plain)
         X[:, lay.col_of[plain]] = D[:, plain]
-        for j in lay.onehot_attr.tolist():
+        for s, j in enumerate(lay.onehot_attr.tolist()):
             code = D[:, j].astype(np.int64)
-            ok = np.flatnonzero(code >= 0)  # -1: missing, read as no value
-            X[ok, lay.col_of[j] + code[ok]] = 1.0
+            col = np.where(code >= 0, lay.code_col[s, np.maximum(code, 0)], -1)
+            ok = np.flatnonzero(col >= 0)  # -1: missing (read as no value) or binary's 0
+            X[ok, col[ok]] = 1.0
     return [np.flatnonzero(l).tolist() for l in L], list(X)
 
 
@@ -694,7 +740,9 @@ def _onehot_entries(lay: _Layout, idx, val, rowid, n_rows):
     given = lay.is_onehot[idx]
     code[rowid[given], slot[idx[given]]] = val[given].astype(np.int64)
     r, s = np.nonzero(code >= 0)
-    return r, lay.col_of[oh][s] + code[r, s]
+    col = lay.code_col[s, code[r, s]]
+    keep = col >= 0  # the value of a binary attribute that reads as 0 has no column
+    return r[keep], col[keep]
 
 
 def _sparse_block(lay: _Layout, rows: _Rows, sparse_rows: np.ndarray):
@@ -740,10 +788,29 @@ def _sparse_block(lay: _Layout, rows: _Rows, sparse_rows: np.ndarray):
     return labels, feats
 
 
-class _Parsed:
-    """Rows of one file before the choice of output kind (internal)."""
+def _id_attributes(files: Sequence[Tuple[_Layout, _Rows]]) -> Dict[int, str]:
+    """The identifier-like attributes over the rows of all ``files`` (one header):
+    attribute index -> its ``skipped`` key (:func:`lamp_pyg.io.nominal.id_like`)."""
+    lay = files[0][0]
+    cand = [j for j in lay.onehot_attr.tolist() if len(lay.attrs[j].values) > 2]
+    if not cand:
+        return {}
+    codes = np.concatenate([rows.codes(cand) for _, rows in files])
+    out = {}
+    for k, j in enumerate(cand):
+        c = codes[:, k]
+        if nominal.id_like(lay.attrs[j].values, c):
+            out[j] = nominal.id_skip_key(lay.attrs[j].name, np.unique(c[c >= 0]).size, c.size)
+    return out
 
-    def __init__(self, lay: _Layout, rows: _Rows):
+
+class _Parsed:
+    """Rows of one file before the choice of output kind (internal). ``ids``: the
+    identifier-like attributes left out (index -> ``skipped`` key)."""
+
+    def __init__(self, lay: _Layout, rows: _Rows, ids: Optional[Dict[int, str]] = None):
+        ids = ids or {}
+        lay = lay.dropping(sorted(ids))
         self.path = str(lay.path)
         self.header = lay.header
         self.layout = lay
@@ -764,8 +831,11 @@ class _Parsed:
         self.num_attributes = lay.num_attributes
         self.has_sparse_rows = bool(is_sp.any())
         self.skipped: Dict[str, int] = {}
+        self.id_attributes = [lay.attrs[j].name for j in sorted(ids)]
         for j in np.flatnonzero(lay.is_string).tolist():
             self.skipped[f"string attribute {lay.attrs[j].name!r} (dropped)"] = n_rows
+        for key in ids.values():
+            self.skipped[key] = n_rows
         if rows.n_missing:
             self.skipped[_MISSING_KEY] = rows.n_missing
 
@@ -796,8 +866,8 @@ class _Parsed:
         return RawSplit(kind=kind, inputs=inputs, labels=self.labels, ids=self.ids)
 
 
-def _parse_arff(path: PathLike, label_names=None, labels_first=False, num_labels=None,
-                encoding="utf-8", missing="error") -> _Parsed:
+def _read_file(path: PathLike, label_names=None, labels_first=False, num_labels=None,
+               encoding="utf-8", missing="error") -> Tuple[_Layout, _Rows]:
     if missing not in _MISSING_MODES:
         raise ValueError(f"missing must be one of {_MISSING_MODES}, got {missing!r}")
     path = Path(path)
@@ -805,7 +875,19 @@ def _parse_arff(path: PathLike, label_names=None, labels_first=False, num_labels
     header = _parse_header(path, lines)
     label_attr, meka_c = _label_attributes(path, header, label_names, labels_first, num_labels)
     lay = _Layout(path, header, label_attr, meka_c, missing)
-    return _Parsed(lay, _read_rows(lay, lines))
+    return lay, _read_rows(lay, lines)
+
+
+def _parse_files(files: Sequence[PathLike], id_attributes: str = "drop", **kwargs) -> List[_Parsed]:
+    """Each file parsed; identifier-like attributes decided over all their rows together
+    (so that every split gets the same columns) and left out unless ``id_attributes='keep'``."""
+    if id_attributes not in nominal.ID_ATTRIBUTES:
+        raise ValueError(f"id_attributes must be one of {nominal.ID_ATTRIBUTES}, got {id_attributes!r}")
+    read = [_read_file(p, **kwargs) for p in files]
+    decl = [[(a.name, a.type, a.values) for a in lay.attrs] for lay, _ in read]
+    same = all(d == decl[0] for d in decl)  # else the caller's header check names the difference
+    ids = _id_attributes(read) if id_attributes == "drop" and same else {}
+    return [_Parsed(lay, rows, ids) for lay, rows in read]
 
 
 # --------------------------------------------------------------------------- public API
@@ -813,7 +895,8 @@ def _parse_arff(path: PathLike, label_names=None, labels_first=False, num_labels
 
 def read_arff(path: PathLike, label_names: Optional[Sequence[str]] = None, labels_first: bool = False,
               num_labels: Optional[int] = None, *, kind: Optional[str] = None,
-              encoding: str = "utf-8", missing: str = "error") -> ArffData:
+              encoding: str = "utf-8", missing: str = "error",
+              id_attributes: str = "drop") -> ArffData:
     """Read one multi-label ARFF file.
 
     Which attributes are labels, in order of precedence:
@@ -830,8 +913,9 @@ def read_arff(path: PathLike, label_names: Optional[Sequence[str]] = None, label
 
     Label indices follow the attribute (column) order, which is not necessarily the order
     of ``label_names`` (MULAN's yeast.xml lists Class6 before Class4, for instance).
-    Features: see the module docstring (nominal attributes other than ``{0,1}`` are
-    one-hot encoded, ``string`` attributes dropped).
+    Features: see the module docstring (a two-valued nominal attribute is one 0/1
+    feature, other nominal attributes are one-hot encoded, ``string`` and
+    identifier-like attributes dropped).
 
     Args:
         path: The ``.arff`` file.
@@ -849,6 +933,9 @@ def read_arff(path: PathLike, label_names: Optional[Sequence[str]] = None, label
             ``'zero'`` reads it as 0 (a missing nominal value as no one-hot feature) and
             counts the replaced values in ``skipped``. A ``?`` in a label attribute is
             always an error.
+        id_attributes: ``'drop'`` (default) leaves out identifier-like nominal attributes
+            (:func:`lamp_pyg.io.nominal.id_like`, over this file's rows) and counts them
+            in ``skipped``; ``'keep'`` one-hot encodes them.
 
     Returns:
         An :class:`ArffData` with the split, the feature and label names and header info.
@@ -860,21 +947,23 @@ def read_arff(path: PathLike, label_names: Optional[Sequence[str]] = None, label
             value not declared, a ``date`` / ``relational`` attribute, a non-binary label
             attribute (a stale ``-C``), label names missing from the header, empty or
             truncated file, undecodable bytes.
-        ValueError: ``missing`` is not ``'error'`` or ``'zero'``.
+        ValueError: ``missing`` is not ``'error'`` or ``'zero'``, or ``id_attributes``
+            not ``'drop'`` or ``'keep'``.
     """
-    parsed = _parse_arff(path, label_names, labels_first, num_labels, encoding, missing)
+    parsed, = _parse_files([path], id_attributes, label_names=label_names, labels_first=labels_first,
+                           num_labels=num_labels, encoding=encoding, missing=missing)
     split = parsed.to_split(kind or parsed.auto_kind)
     return ArffData(split=split, feature_names=parsed.feature_names, label_names=parsed.label_names,
                     relation=parsed.header.relation, attributes=parsed.header.attributes,
                     rows_without_labels=sum(1 for l in parsed.labels if not l), path=parsed.path,
-                    skipped=dict(parsed.skipped))
+                    skipped=dict(parsed.skipped), id_attributes=parsed.id_attributes)
 
 
 def read_arff_dataset(name: str, files: Mapping[str, PathLike],
                       label_names: Optional[Sequence[str]] = None, labels_first: bool = False,
                       num_labels: Optional[int] = None, *, kind: Optional[str] = None,
                       encoding: str = "utf-8", sources: Sequence[PathLike] = (),
-                      missing: str = "error") -> RawDataset:
+                      missing: str = "error", id_attributes: str = "drop") -> RawDataset:
     """Read several ARFF files with the same header as the splits of one dataset.
 
     Label selection works as in :func:`read_arff`. With ``kind=None`` the dataset is
@@ -891,6 +980,8 @@ def read_arff_dataset(name: str, files: Mapping[str, PathLike],
         encoding: Text encoding of the files.
         sources: Extra files to list in ``RawDataset.sources`` (e.g. the XML header).
         missing: ``'error'`` or ``'zero'``, see :func:`read_arff`.
+        id_attributes: ``'drop'`` or ``'keep'``, see :func:`read_arff`; identifier-like
+            is decided over the rows of all files together.
 
     Returns:
         A :class:`RawDataset`. ``num_features`` counts feature columns (after one-hot
@@ -906,8 +997,9 @@ def read_arff_dataset(name: str, files: Mapping[str, PathLike],
     """
     if not files:
         raise ValueError("files must name at least one split")
-    parsed = {split: _parse_arff(p, label_names, labels_first, num_labels, encoding, missing)
-              for split, p in files.items()}
+    parsed = dict(zip(files, _parse_files(
+        list(files.values()), id_attributes, label_names=label_names, labels_first=labels_first,
+        num_labels=num_labels, encoding=encoding, missing=missing)))
     first_split, first = next(iter(parsed.items()))
     for split, p in parsed.items():
         if p.feature_names != first.feature_names or p.label_names != first.label_names:
@@ -987,7 +1079,8 @@ def read_mulan_labels(path: PathLike) -> List[str]:
 
 
 def read_mulan(folder: PathLike, name: Optional[str] = None, *, kind: Optional[str] = None,
-               encoding: str = "utf-8", missing: str = "error") -> RawDataset:
+               encoding: str = "utf-8", missing: str = "error",
+               id_attributes: str = "drop") -> RawDataset:
     """Read a MULAN benchmark: ``<name>-train.arff``, ``<name>-test.arff`` and ``<name>.xml``.
 
     Labels are the attributes named in the XML header, numbered in ARFF column order.
@@ -1001,6 +1094,7 @@ def read_mulan(folder: PathLike, name: Optional[str] = None, *, kind: Optional[s
         kind: ``'sparse'``, ``'dense'`` or ``None`` (automatic, see :func:`read_arff`).
         encoding: Text encoding of the ARFF files.
         missing: ``'error'`` or ``'zero'``, see :func:`read_arff`.
+        id_attributes: ``'drop'`` or ``'keep'``, see :func:`read_arff`.
 
     Returns:
         A :class:`RawDataset` with ``train`` and ``test`` splits.
@@ -1019,4 +1113,4 @@ def read_mulan(folder: PathLike, name: Optional[str] = None, *, kind: Optional[s
                                 f"{name}-train.arff, {name}-test.arff and {name}.xml in {folder})")
     label_names = read_mulan_labels(xml_path)
     return read_arff_dataset(name, files, label_names=label_names, kind=kind, encoding=encoding,
-                             sources=[xml_path], missing=missing)
+                             sources=[xml_path], missing=missing, id_attributes=id_attributes)

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from lamp_pyg.io.base import RawDataset
+from lamp_pyg.io.nominal import ID_ATTRIBUTES
 from lamp_pyg.io.text_table import TOKENIZERS, get_tokenizer
 from lamp_pyg.typed_yaml import check_domains, setting
 
@@ -85,6 +86,9 @@ class SourceSpec:
             ``words`` (whitespace only, for pre-tokenised inputs such as ``tag_a c01.2``).
         missing: ``arff`` / ``numeric_table``: what a missing value (``?``; in a table also
             an empty cell, ``NA``, ``nan``) means: ``error`` or ``zero``.
+        id_attributes: ``arff``: an identifier-like nominal attribute (a row or protein id:
+            at least 20 distinct values covering 90% of the rows) is left out and counted
+            (``drop``, default) or one-hot encoded (``keep``).
         zero_based: ``libsvm``: feature indices start at 0 (default: 0-based when a file
             starts with the Extreme Classification header line ``N F L``, else 1-based,
             the LIBSVM convention). Prediction reads indices the same way.
@@ -108,6 +112,7 @@ class SourceSpec:
     label_sep: Optional[str] = None
     tokenizer: Optional[str] = setting(None, choices=TOKENIZERS)
     missing: str = setting("error", choices=("error", "zero"))
+    id_attributes: str = setting("drop", choices=ID_ATTRIBUTES)
     zero_based: Optional[bool] = None
     encoding: str = "utf-8"
 
@@ -219,7 +224,8 @@ def _read_arff(name: str, s: SourceSpec) -> RawDataset:
     names = read_mulan_labels(s.labels) if s.labels else None
     return read_arff_dataset(name, s.split_files(), label_names=names, num_labels=s.num_labels,
                              labels_first=s.labels_first, encoding=s.encoding,
-                             missing=s.missing, sources=[s.labels] if s.labels else [])
+                             missing=s.missing, id_attributes=s.id_attributes,
+                             sources=[s.labels] if s.labels else [])
 
 
 def _read_libsvm(name: str, s: SourceSpec) -> RawDataset:
@@ -285,7 +291,7 @@ _SPLITS = ("train", "valid", "test", "encoding")
 _TEXT = ("text_field", "label_field", "id_field", "label_sep", "tokenizer")
 FORMATS: Dict[str, Format] = {
     "arff": Format(_read_arff, ("train", "test"),
-                   _SPLITS + ("labels", "num_labels", "labels_first", "missing")),
+                   _SPLITS + ("labels", "num_labels", "labels_first", "missing", "id_attributes")),
     "libsvm": Format(_read_libsvm, ("train", "test"),
                      _SPLITS + ("labels", "num_labels", "zero_based")),
     "text_table": Format(_read_text("text_table"), ("train", "test"),

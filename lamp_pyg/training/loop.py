@@ -107,6 +107,11 @@ def train(cfg: Config, run_dir: Path, resume: bool = False, log=print,
         cfg = dataclasses.replace(cfg, graph=dataclasses.replace(cfg.graph, kind=graph.kind))
         log(f"graph.kind: auto -> {graph.kind} ({graph.num_labels:,} labels; knn when the "
             f"prior graph has more than {DENSE_GRAPH_EDGES:,} edges)")
+    meta = ds["train"].meta
+    if cfg.data.dense_mode == "auto" and meta["kind"] == "dense":  # resolved by prepare
+        mode = meta["options"]["dense_mode"]
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, dense_mode=mode))
+        log(f"data.dense_mode: auto -> {mode} ({meta.get('dense_mode_reason')})")
     if cfg.train.epochs == "auto":  # resolved once; config.yaml records the number
         n = len(ds["train"])
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(

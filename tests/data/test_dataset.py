@@ -289,3 +289,22 @@ def test_a_damaged_saved_split_is_drawn_again_from_its_seed(tmp_path):
         again = LaMPDataset(str(tmp_path / "cache"), "mine", "valid", source=spec,
                             options=PrepareOptions(valid_fraction=0.2), force_reload=True)
     assert _same_samples(again, good) and len(good) > 0
+
+def test_dense_mode_auto_is_recorded_and_keyed(tmp_path):
+    """auto resolves on the training split; meta records the mode applied (what prediction
+    encodes with) and why; auto and sparse are separate cache entries."""
+    X = np.zeros((40, 30), np.float32)
+    for i in range(40):
+        X[i, [i % 30, (i * 7) % 30]] = 1.0
+    Y = [[i % 3] for i in range(40)]
+    auto = LaMPDataset.from_arrays(str(tmp_path), (X, Y), (X[:10], Y[:10]), name="bin",
+                                   options=PrepareOptions(dense_mode="auto"))
+    assert auto.meta["options"]["dense_mode"] == "sparse"
+    assert "every training cell is 0 or 1" in auto.meta["dense_mode_reason"]
+    assert auto.model_kwargs()["feature_values"] and auto.model_kwargs()["vocab_size"] == 34
+    assert set(auto.input_sizes().tolist()) <= {1, 2}  # nodes: the non-zero features only
+    assert auto[0]["token"].value.tolist() == [1.0] * auto[0]["token"].num_nodes
+    sparse = LaMPDataset.from_arrays(str(tmp_path), (X, Y), (X[:10], Y[:10]), name="bin",
+                                     options=PrepareOptions(dense_mode="sparse"))
+    assert sparse.processed_dir != auto.processed_dir and sparse.meta["dense_mode_reason"] is None
+    assert [d["token"].x.tolist() for d in sparse] == [d["token"].x.tolist() for d in auto]

@@ -149,3 +149,90 @@ def test_dense_standardised_on_train(tmp_path):
     assert nodes.vocab[4:] == ["f0", "f1"]
     assert nodes.splits["train"].tokens[0].tolist() == [4, 5]
     np.testing.assert_allclose(nodes.splits["train"].values[2], v[2])
+
+
+# ---------------------------------------------------------------------- dense_mode sparse / auto
+from lamp_pyg.data.prepare import SPARSE_DENSITY, choose_dense_mode, dense_scaling, encode_input  # noqa: E402
+
+
+def dense_raw(X, Xtest=None):
+    X = np.asarray(X, np.float32)
+    n = len(X)
+    Xtest = X[:2] if Xtest is None else np.asarray(Xtest, np.float32)
+    return RawDataset("d", {"train": RawSplit("dense", X, [[i % 2] for i in range(n)],
+                                              [f"r{i}" for i in range(n)]),
+                            "valid": RawSplit("dense", X[:2], [[0], [1]], ["v0", "v1"]),
+                            "test": RawSplit("dense", Xtest, [[1]] * len(Xtest),
+                                             [f"t{i}" for i in range(len(Xtest))])},
+                      ["x", "y"], feature_names=[f"f{j}" for j in range(X.shape[1])],
+                      num_features=X.shape[1])
+
+
+def test_auto_rule_edges():
+    assert SPARSE_DENSITY == 0.25
+    ones = np.ones((4, 10))
+    ones[0, 0] = 0  # 0/1 cells, 97.5% non-zero: sparse (0/1 data loses nothing)
+    assert choose_dense_mode("auto", ones)[0] == "sparse"
+    assert "every training cell is 0 or 1" in choose_dense_mode("auto", ones)[1]
+    real = np.zeros((4, 10))
+    real[:, :2] = 0.5  # 20% non-zero, real values
+    real[0:2, 2] = 3.0  # 10 of 40 cells = 25%: at the threshold, sparse
+    assert choose_dense_mode("auto", real) == ("sparse", "25.0% of the training cells are "
+                                               "non-zero (at most 25%)")
+    real[2, 2] = -1.0  # 27.5%: nodes
+    mode, why = choose_dense_mode("auto", real)
+    assert mode == "nodes" and why.startswith("27.5%")
+    assert choose_dense_mode("auto", np.zeros((0, 3)))[0] == "nodes"  # nothing to measure
+    for m in ("nodes", "sparse", "linear"):  # given: kept, no reason
+        assert choose_dense_mode(m, ones) == (m, None)
+
+
+def test_sparse_scaling_keeps_zero_absent():
+    X = np.array([[0.0, 2.0, 0.0], [4.0, -6.0, 0.0]])
+    mean, scale = dense_scaling("sparse", X)
+    np.testing.assert_array_equal(mean, 0.0)
+    np.testing.assert_array_equal(scale, [4.0, 6.0, 1.0])  # all-zero column: 1
+    e = encode_input("dense", np.array([0.0, 3.0, 0.0]), {}, PrepareOptions(dense_mode="sparse"),
+                     mean, scale)
+    assert e.ids.tolist() == [5] and e.values.tolist() == [0.5] and not e.empty
+    e = encode_input("dense", np.zeros(3), {}, PrepareOptions(dense_mode="sparse"), mean, scale)
+    assert e.ids.size == 0 and not e.empty  # an all-zero row: a sample without input nodes
+
+
+def test_binary_table_prepares_into_its_non_zero_features(tmp_path):
+    X = np.zeros((10, 6))
+    for i in range(10):
+        X[i, [i % 6, (i + 2) % 6]] = 1.0
+    X[9] = 0.0  # an all-zero training row is kept, with no node
+    p = prepare(dense_raw(X, [[0, 0, 0, 0, 0, 1]]), PrepareOptions(dense_mode="auto"), tmp_path)
+    assert p.options.dense_mode == "sparse" and "0 or 1" in p.dense_mode_reason
+    tr = p.splits["train"]
+    assert len(tr.tokens) == 10 and not any("empty" in k for k in p.skipped)
+    assert tr.tokens[0].tolist() == [4, 6] and tr.values[0].tolist() == [1.0, 1.0]
+    assert tr.tokens[9].size == 0 and tr.values[9].size == 0
+    assert p.splits["test"].tokens[0].tolist() == [9]
+    assert p.vocab[4:] == [f"f{j}" for j in range(6)]
+    assert p.feature_mean == [0.0] * 6 and p.feature_std == [1.0] * 6
+
+
+def test_real_valued_table_prepares_as_before(tmp_path):
+    """auto on a real-valued table is exactly nodes, and nodes is what it always was:
+    one node per feature, standardised on the training split."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 5)).astype(np.float32)
+    X[:, 4] = 2.0  # a constant column: std 1
+    raw = dense_raw(X)
+    auto = prepare(raw, PrepareOptions(dense_mode="auto"), tmp_path)
+    nodes = prepare(raw, PrepareOptions(dense_mode="nodes"), tmp_path)
+    assert auto.options.dense_mode == "nodes" and auto.dense_mode_reason.startswith("100.0%")
+    assert nodes.options.dense_mode == "nodes" and nodes.dense_mode_reason is None
+    mean, std = X.astype(np.float64).mean(0), X.astype(np.float64).std(0)
+    std[4] = 1.0
+    for split in ("train", "valid", "test"):
+        a, b = auto.splits[split], nodes.splits[split]
+        assert a.ids == b.ids and a.labels == b.labels
+        for ta, tb, va, vb in zip(a.tokens, b.tokens, a.values, b.values):
+            assert ta.tolist() == tb.tolist() == [4, 5, 6, 7, 8]
+            np.testing.assert_array_equal(va, vb)
+    np.testing.assert_allclose(nodes.splits["train"].values[3], (X[3] - mean) / std, rtol=1e-6)
+    assert auto.feature_mean == nodes.feature_mean and auto.feature_std == nodes.feature_std

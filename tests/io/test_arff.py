@@ -155,11 +155,12 @@ def test_quoted_and_escaped_names_and_symbolic_nominal(tmp_path):
 """
     out = read_arff(write(tmp_path / "q.arff", text), label_names=["TAG_m\\'usica"])
     assert out.relation == "my relation"
-    # quoted names are unescaped; a nominal attribute is one-hot, one 'name=value' per value
-    assert out.feature_names == ["a b", "c'd=low", "c'd=very high"]
+    # quoted names are unescaped; a two-valued nominal attribute is one 'name=value' column,
+    # its second value (neither is a positive word)
+    assert out.feature_names == ["a b", "c'd=very high"]
     assert out.label_names == ["TAG_m\\'usica"]  # unquoted names kept verbatim (as in the XML)
     d = read_arff(write(tmp_path / "q.arff", text), label_names=["TAG_m\\'usica"], kind="dense").split
-    np.testing.assert_array_equal(d.inputs, [[1, 0, 1], [2, 1, 0], [3, 0, 1]])
+    np.testing.assert_array_equal(d.inputs, [[1, 1], [2, 0], [3, 1]])
     assert d.labels == [[0], [], []]
 
 

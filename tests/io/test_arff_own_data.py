@@ -102,32 +102,33 @@ NOMINAL = """@relation birdsish
 """
 
 
-def test_nominal_attributes_are_one_hot(tmp_path):
+def test_binary_nominal_is_one_feature_others_one_hot(tmp_path):
     p = write(tmp_path / "nom.arff", NOMINAL)
     out = read_arff(p, num_labels=2, kind="dense")
-    assert out.feature_names == ["x", "answer=YES", "answer=NO", "location=2", "location=10",
+    # {YES,NO}: one 0/1 column, 1 for YES (a positive word); location: one-hot
+    assert out.feature_names == ["x", "answer=YES", "location=2", "location=10",
                                  "location=1", "location=7", "flag"]
-    assert out.num_features == 8 and out.num_attributes == 4
+    assert out.num_features == 7 and out.num_attributes == 4
     np.testing.assert_array_equal(out.split.inputs, [
-        [0.5, 0, 1, 0, 1, 0, 0, 1],
-        [1.5, 1, 0, 0, 0, 0, 1, 0],
-        [2.0, 0, 1, 0, 0, 1, 0, 0],
+        [0.5, 0, 0, 1, 0, 0, 1],
+        [1.5, 1, 0, 0, 0, 1, 0],
+        [2.0, 0, 0, 0, 1, 0, 0],
         # sparse row {}: an omitted nominal value is Weka's value 0, the first declared one
-        [0.0, 1, 0, 1, 0, 0, 0, 0],
+        [0.0, 1, 1, 0, 0, 0, 0],
     ])
     assert out.split.labels == [[0], [1], [1], []]
     sp = read_arff(p, num_labels=2, kind="sparse").split
-    assert rows(sp)[0] == ([0, 2, 4, 7], [0.5, 1.0, 1.0, 1.0])
-    assert rows(sp)[3] == ([1, 3], [1.0, 1.0])
+    assert rows(sp)[0] == ([0, 3, 6], [0.5, 1.0, 1.0])
+    assert rows(sp)[3] == ([1, 2], [1.0, 1.0])
     assert read_arff(p, num_labels=2).split.kind == "sparse"  # it has sparse rows
 
 
-def test_reversed_binary_nominal_is_one_hot_and_rejected_as_label(tmp_path):
+def test_reversed_binary_nominal_is_one_feature_and_rejected_as_label(tmp_path):
     text = ("@relation r\n@attribute f {1,0}\n@attribute y {0,1}\n@data\n1,1\n0,0\n{1 1}\n")
     out = read_arff(write(tmp_path / "r.arff", text), num_labels=1, kind="dense")
-    assert out.feature_names == ["f=1", "f=0"]
+    assert out.feature_names == ["f=1"]
     # {1 1}: f omitted -> its first declared value '1' (Weka's sparse convention)
-    np.testing.assert_array_equal(out.split.inputs, [[1, 0], [0, 1], [1, 0]])
+    np.testing.assert_array_equal(out.split.inputs, [[1], [0], [1]])
     bad = "@relation r\n@attribute f numeric\n@attribute y {1,0}\n@data\n1,1\n"
     with pytest.raises(DataFormatError) as e:
         read_arff(write(tmp_path / "b.arff", bad), num_labels=1)
@@ -137,13 +138,13 @@ def test_reversed_binary_nominal_is_one_hot_and_rejected_as_label(tmp_path):
 def test_one_hot_dataset_stats_count_attributes_and_features(tmp_path):
     a = write(tmp_path / "a.arff", NOMINAL)
     ds = read_arff_dataset("n", {"train": a, "test": a}, num_labels=2)
-    assert ds.num_features == 8 and ds.num_attributes == 4
+    assert ds.num_features == 7 and ds.num_attributes == 4
     st = ds.stats()
-    assert st["attributes"] == 4 and st["features"] == 8 and st["instances"] == 8
+    assert st["attributes"] == 4 and st["features"] == 7 and st["instances"] == 8
 
 
 def test_one_hot_name_clash(tmp_path):
-    text = "@relation r\n@attribute 'c=u' numeric\n@attribute c {u,v}\n@attribute y {0,1}\n@data\n1,u,1\n"
+    text = "@relation r\n@attribute 'c=u' numeric\n@attribute c {u,v,w}\n@attribute y {0,1}\n@data\n1,u,1\n"
     with pytest.raises(DataFormatError) as e:
         read_arff(write(tmp_path / "c.arff", text), num_labels=1)
     assert e.value.line == 3 and "'c=u'" in e.value.message
@@ -230,12 +231,12 @@ def test_missing_value_error_names_line_and_attribute(tmp_path):
 def test_missing_zero_reads_zero_and_counts(tmp_path):
     p = write(tmp_path / "m.arff", MISSING)
     out = read_arff(p, num_labels=1, kind="dense", missing="zero")
-    assert out.feature_names == ["a", "c=u", "c=v", "f"]
+    assert out.feature_names == ["a", "c=v", "f"]  # {u,v}: one column, v (the second) is 1
     np.testing.assert_array_equal(out.split.inputs, [
-        [1, 1, 0, 1],
-        [0, 0, 1, 0],
-        [2, 0, 0, 0],   # missing nominal: no one-hot feature set
-        [0, 1, 0, 0],   # {0 ?}: a missing; c omitted -> first value u
+        [1, 0, 1],
+        [0, 1, 0],
+        [2, 0, 0],   # missing nominal: no feature set
+        [0, 0, 0],   # {0 ?}: a missing; c omitted -> first value u
     ])
     assert out.split.labels == [[0], [], [0], [0]]
     assert out.skipped == {"missing values '?' (read as 0)": 4}
@@ -341,3 +342,68 @@ def test_mulan_extra_published_statistics(data_root, name):
         cols = [ds.feature_names.index(f) for f in loc]
         assert (X[:, cols].sum(1) == 1).all()  # exactly one location per recording
         assert sum(1 for s in ds.splits.values() for l in s.labels if not l) > 0
+
+
+# ----------------------------------------------------------------------------- 2b. binary and id-like
+
+
+def test_two_valued_nominal_attributes_are_one_column_each(tmp_path):
+    text = ("@relation b\n@attribute a {true,false}\n@attribute b {no,yes}\n"
+            "@attribute c {absent,present}\n@attribute d {YES,NO}\n@attribute y {0,1}\n@data\n"
+            "true,no,present,NO,1\nfalse,yes,absent,YES,0\n{4 1}\n")
+    out = read_arff(write(tmp_path / "b.arff", text), num_labels=1, kind="dense")
+    assert out.feature_names == ["a=true", "b=yes", "c=present", "d=YES"]
+    assert out.num_attributes == 4
+    np.testing.assert_array_equal(out.split.inputs, [
+        [1, 0, 1, 0],
+        [0, 1, 0, 1],
+        # sparse row: every attribute omitted has its first declared value
+        [1, 0, 0, 1],
+    ])
+    # all dense rows: a dense table (the dataset step's dense_mode then decides its nodes)
+    dense = write(tmp_path / "d.arff", text.replace("{4 1}\n", ""))
+    assert read_arff(dense, num_labels=1).split.kind == "dense"
+
+
+def _ids(n, first=0, declared=None):
+    ids = [f"r{k}" for k in range(declared or n)]
+    return ("@relation i\n@attribute id {" + ",".join(ids) + "}\n@attribute x numeric\n"
+            "@attribute kind {u,v,w}\n@attribute y {0,1}\n@data\n"
+            + "".join(f"r{first + k},{k},{'uvw'[k % 3]},{k % 2}\n" for k in range(n)))
+
+
+def test_identifier_like_attribute_is_dropped_counted_or_kept(tmp_path):
+    p = write(tmp_path / "i.arff", _ids(30))
+    out = read_arff(p, num_labels=1, kind="dense")
+    assert out.feature_names == ["x", "kind=u", "kind=v", "kind=w"]  # kind: 3 values, kept
+    assert out.num_attributes == 2 and out.id_attributes == ["id"]
+    key = ("identifier-like attribute 'id' (30 distinct values in 30 rows; dropped, "
+           "data.id_attributes: keep keeps it)")
+    assert out.skipped == {key: 30}
+    np.testing.assert_array_equal(out.split.inputs[2], [2, 0, 0, 1])
+    kept = read_arff(p, num_labels=1, kind="dense", id_attributes="keep")
+    assert kept.feature_names[:2] == ["id=r0", "id=r1"] and kept.num_features == 30 + 4
+    assert kept.skipped == {} and kept.num_attributes == 3
+    assert kept.split.inputs[2, 2] == 1  # row 2 is r2
+    with pytest.raises(ValueError, match="id_attributes"):
+        read_arff(p, num_labels=1, id_attributes="maybe")
+
+
+def test_identifier_like_is_decided_over_all_files(tmp_path):
+    # 12 + 12 rows: each file alone has too few distinct ids, both together 24
+    a = write(tmp_path / "a.arff", _ids(12, 0, 24))
+    b = write(tmp_path / "b.arff", _ids(12, 12, 24))
+    assert "id=r0" in read_arff(a, num_labels=1).feature_names
+    ds = read_arff_dataset("i", {"train": a, "test": b}, num_labels=1)
+    assert ds.feature_names == ["x", "kind=u", "kind=v", "kind=w"] and ds.num_attributes == 2
+    assert list(ds.skipped.values()) == [24] and "24 distinct values in 24 rows" in next(iter(ds.skipped))
+    keep = read_arff_dataset("i", {"train": a, "test": b}, num_labels=1, id_attributes="keep")
+    assert keep.num_features == 24 + 4 and keep.skipped == {}
+
+
+def test_a_repeated_nominal_attribute_is_not_identifier_like(tmp_path):
+    # 25 declared values, each used by 4 of 100 rows: 25% distinct
+    text = ("@relation r\n@attribute site {" + ",".join(f"s{k}" for k in range(25)) + "}\n"
+            "@attribute y {0,1}\n@data\n" + "".join(f"s{k % 25},{k % 2}\n" for k in range(100)))
+    out = read_arff(write(tmp_path / "r.arff", text), num_labels=1)
+    assert out.num_features == 25 and out.skipped == {}

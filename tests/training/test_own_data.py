@@ -152,3 +152,38 @@ def test_emotions_as_a_numeric_table_gives_the_arff_samples(data_root, tmp_path,
             assert np.array_equal(a[k]["token"].value.numpy(), b[k]["token"].value.numpy())
             assert np.array_equal(a[k]["token"].x.numpy(), b[k]["token"].x.numpy())
             assert np.array_equal(a[k]["label"].y.numpy(), b[k]["label"].y.numpy())
+
+
+def test_a_wide_binary_arff_trains_on_its_few_present_features(tmp_path):
+    """The issue's protein-motif shape through configs/own_data.yaml: ~400 rows, 1,000
+    {YES,NO} motifs of which 1-6 are YES per row, a protein id, 25 labels. The id is left
+    out and counted, each motif is one 0/1 feature, and dense_mode auto feeds only the
+    present motifs as nodes (a handful per sample, not 1,000)."""
+    from lamp_pyg.io.motifs import write_motif_arff
+    from lamp_pyg.training.config import load_config
+    from lamp_pyg.training.loop import train
+    from tests.conftest import REPO
+    p = write_motif_arff(tmp_path / "data", num_train=300, num_test=100, num_motifs=1000)
+    logs = []
+    cfg = load_config(REPO / "configs" / "own_data.yaml", [
+        "data.format=arff", f"data.train={p['train']}", f"data.test={p['test']}",
+        f"data.labels={p['labels']}", f"data.cache={tmp_path / 'cache'}", "data.max_len=null",
+        "train.epochs=3", "train.ensemble=1", "train.num_threads=1", "train.progress=false",
+        "eval.plots=false", "train.lr=0.003"])
+    rep = train(cfg, tmp_path / "run", log=logs.append)
+    out = "\n".join(map(str, logs))
+    assert "data.dense_mode: auto -> sparse (every training cell is 0 or 1" in out
+    assert "identifier-like attribute 'protein' (400 distinct values in 400 rows" in out
+    assert load_config(tmp_path / "run" / "config.yaml").data.dense_mode == "sparse"
+    pred = Predictor.from_checkpoint(tmp_path / "run" / "best.pt")
+    assert len(pred.meta["vocab"]) == 4 + 1000 and pred.opts.dense_mode == "sparse"
+    from lamp_pyg.training.loop import load_datasets
+    sizes = load_datasets(cfg)["train"].input_sizes()
+    assert 1 <= sizes.min() and sizes.max() <= 6 and sizes.mean() < 4
+    # labels are tied to motifs: far above chance (about 0.06 for 1.5 of 25 labels)
+    assert rep["headline"]["mAP"]["test"] > 0.3, rep["headline"]["mAP"]
+    line = ",".join("1" if k in (0, 1) else "0" for k in range(1000))  # y00's motifs m0000, m0001
+    P = pred.predict_proba([line, ",".join(["0"] * 1000)])
+    assert pred.known([line]) == [(1000, 1000)]
+    y00 = pred.label_names.index("y00")
+    assert P[0][y00] > 2 * P[1][y00]  # its motifs raise it above the no-motif input
