@@ -6,7 +6,7 @@
     python bench/bench_original.py --original ~/src/LaMP --quick   # smoke run
 
 ``--original PATH`` is a checkout of the released code (QData/LaMP, commit c4152b9).
-Nothing in it is edited: the two CPU shims of lamp-reference.md section 7 are applied
+Nothing in it is edited: the two CPU shims below (docs/lamp-notes.md, section 4) are applied
 **at import time, by loading a rewritten copy of the source**. An import hook
 (:class:`_ShimFinder`) serves ``lamp.Decoders`` from ``PATH/lamp/Decoders.py`` with two
 lines of ``GraphDecoder.forward`` rewritten in memory (:func:`shim_decoders_source`):

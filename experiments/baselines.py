@@ -443,7 +443,8 @@ def main(argv=None) -> int:
     a = parse_args(argv)
     import torch
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    out = {"command": "python experiments/baselines.py " + " ".join(argv or sys.argv[1:]),
+    from bench.records import record_command
+    out = {"command": record_command("experiments/baselines.py", list(argv or sys.argv[1:])),
            "date": datetime.now().isoformat(timespec="seconds"), "machine": machine(),
            "n_jobs": a.n_jobs, "trees": a.trees, "torch_threads": torch.get_num_threads(),
            "results": []}
