@@ -6,9 +6,8 @@ import json
 
 import numpy as np
 import pytest
-import yaml
 
-from tests.experiments.test_experiments import baselines
+from tests.experiments.test_experiments import baselines, movies_config
 from tests.training.helpers import write_dense_data
 
 
@@ -190,12 +189,7 @@ def test_classical_methods_from_the_command_line(tmp_path, monkeypatch):
 
 def test_classical_methods_on_your_own_text_files(tmp_path):
     """--config: sparse token counts (tf-idf for the SVM and kNN, raw counts for trees)."""
-    from tests.training.own_data import write_files
-    data = {"format": "text_table", "train": "movies-train.csv", "test": "movies-test.csv"}
-    write_files(data, tmp_path)
-    cfg = tmp_path / "my.yaml"
-    cfg.write_text(yaml.safe_dump({"data": {**data, "root": str(tmp_path),
-                                            "cache": str(tmp_path / "cache")}}))
+    cfg = movies_config(tmp_path)
     out = tmp_path / "b.json"
     baselines.main(["--config", str(cfg), "--methods", "frequency,svm,knn,extra_trees",
                     "--seeds", "0", "--trees", "20", "--out", str(out)])

@@ -257,15 +257,21 @@ def test_baselines_mlp_ensemble_scores_the_mean_of_its_seeds(tmp_path, monkeypat
         baselines.main(["--data-root", "x", "--methods", "mlp4", "--out", str(out)])
 
 
-def test_baselines_read_any_config_such_as_your_own_files(tmp_path, monkeypatch):
-    """--config my.yaml --set ...: a user's CSV gets the baselines on the splits, vocabulary
-    and protocol of the LaMP run on that config; the row is named by --name or the file."""
+def movies_config(tmp_path):
+    """A config of the own-data tests' movies CSV files, written to ``tmp_path``."""
     from tests.training.own_data import write_files
     data = {"format": "text_table", "train": "movies-train.csv", "test": "movies-test.csv"}
     write_files(data, tmp_path)
     cfg = tmp_path / "my.yaml"
     cfg.write_text(yaml.safe_dump({"data": {**data, "root": str(tmp_path),
                                             "cache": str(tmp_path / "cache")}}))
+    return cfg
+
+
+def test_baselines_read_any_config_such_as_your_own_files(tmp_path, monkeypatch):
+    """--config my.yaml --set ...: a user's CSV gets the baselines on the splits, vocabulary
+    and protocol of the LaMP run on that config; the row is named by --name or the file."""
+    cfg = movies_config(tmp_path)
     out = tmp_path / "b.json"
     baselines.main(["--config", str(cfg), "--set", "data.valid_fraction=0.2", "--methods",
                     "frequency,linear,mlp", "--seeds", "0", "--out", str(out)])
