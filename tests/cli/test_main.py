@@ -62,7 +62,7 @@ def test_prepare_help_lists_the_formats_and_other_choices(capsys):
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "--format {arff,libsvm,text_table,numeric_table,jsonl," in out
-    assert "--dense-mode {linear,nodes}" in out and "--tokenizer {reuters,words}" in out
+    assert "--dense-mode {linear,nodes,sparse,auto}" in out and "--tokenizer {reuters,words}" in out
     assert "--drop-unlabeled {true,false}" in out
     assert "--max-len VALUE" in out
 
