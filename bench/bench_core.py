@@ -20,7 +20,7 @@ Measurements:
 Usage::
 
     python bench/bench_core.py --quick                    # smoke run, ~5 min
-    python bench/bench_core.py --out bench/results/core-$(date +%F).md
+    python bench/bench_core.py --out records/bench/core-$(date +%F).md
 
 The markdown report gets a JSON twin (same name, ``.json``).
 """

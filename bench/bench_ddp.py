@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Training throughput of one process against torchrun with several, on one machine.
 
-    python bench/bench_ddp.py --out bench/results/ddp-$(date +%F).md
+    python bench/bench_ddp.py --out records/bench/ddp-$(date +%F).md
     python bench/bench_ddp.py --config configs/bibtex_fast.yaml --epochs 1 --set data.root=../shared/data
 
 Runs ``train.py`` on the same config for the same epochs, one arm after the other, and

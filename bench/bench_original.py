@@ -2,7 +2,7 @@
 """Training and evaluation speed of the released LaMP code itself against lamp-pyg.
 
     python bench/bench_original.py --original ~/src/LaMP --data-root ../shared/data \
-        --out bench/results/original-$(date +%F).md          # ~3-4 min on 2 idle cores
+        --out records/bench/original-$(date +%F).md          # ~3-4 min on 2 idle cores
     python bench/bench_original.py --original ~/src/LaMP --quick   # smoke run
 
 ``--original PATH`` is a checkout of the released code (QData/LaMP, commit c4152b9).

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: preparing datasets from their raw files, and reloading a prepared one.
 
-    python bench/bench_prepare.py --root ../shared/data --out bench/results/prepare-<date>.md
+    python bench/bench_prepare.py --root ../shared/data --out records/bench/prepare-<date>.md
 
 Targets (issue 3): preparing delicious and bibtex from their ARFF files each under 30 s,
 loading a prepared dataset (all three splits) under 2 s. Each measurement runs in a

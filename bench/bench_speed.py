@@ -3,7 +3,7 @@
 padded fp32 reference of the released code (``bench/reference.py``), side by side.
 
     python bench/bench_speed.py --data-root ../shared/data \
-        --out bench/results/speed-$(date +%F).md               # ~30 min on 2 idle cores
+        --out records/bench/speed-$(date +%F).md               # ~30 min on 2 idle cores
     python bench/bench_speed.py --data-root ../shared/data --datasets bibtex --rounds 3
 
 For each dataset (its config in ``configs/``, paper settings, prior label graph):

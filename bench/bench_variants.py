@@ -4,7 +4,7 @@
     python bench/bench_variants.py --config configs/own_data.yaml --data-root ../shared/data \
         --set data.name=delicious ... \
         --variant "graph.kind=prior" --variant "graph.kind=knn" \
-        --variant "graph.kind=knn model.n_layers_dec=1" --out bench/results/variants-X.md
+        --variant "graph.kind=knn model.n_layers_dec=1" --out records/bench/variants-X.md
 
 What it answers: which settings of a recipe a user can afford on their data (the label
 graph kind, the precision, the depth), before training for hours. Every variant is the

@@ -6,10 +6,10 @@
 #      two ranks on one device, and each rank takes cuda:LOCAL_RANK; the output says)
 # Each step has its own timeout and a failed step does not stop the next.
 #   LAMP_PYG_DATA=/path/to/shared/data bash bench/gpu_check.sh [OUT]
-# OUT defaults to bench/results/gpu-check-<date>.md (the log, as markdown).
+# OUT defaults to records/bench/gpu-check-<date>.md (the log, as markdown).
 set -u
 cd "$(dirname "$0")/.."
-OUT=${1:-bench/results/gpu-check-$(date +%F).md}
+OUT=${1:-records/bench/gpu-check-$(date +%F).md}
 RUNS=$(mktemp -d)
 mkdir -p "$(dirname "$OUT")"
 : "${LAMP_PYG_DATA:?set LAMP_PYG_DATA to the folder holding mulan/bibtex/}"

@@ -3,7 +3,7 @@
 model and a linear one-vs-rest ranker alone, on the scaled synthetic data.
 
     python bench/label_scale.py --labels 1000,10000,100000 --seconds 60 \
-        --out bench/results/label-scale-$(date +%F).md
+        --out records/bench/label-scale-$(date +%F).md
 
 Each arm runs in a fresh process (its own peak RSS, ``ru_maxrss``), with
 ``--threads`` torch threads, on the same data (``make_scaled_synthetic``, seed 0,

@@ -1,9 +1,9 @@
 """Time to a good model: test ebF1 against the wall-clock seconds of training + validation.
 
     python bench/time_to_accuracy.py --dataset bibtex --target 0.447 \\
-        --arm "bibtex_fast=experiments/results/runs-2026-12-04/bibtex_fast-prior-fp32-seed*" \\
-        --lr experiments/results/baselines-linear-2026-12-04.json \\
-        --out bench/results/time-to-accuracy-bibtex-$(date +%F).md   # + .png beside it
+        --arm "bibtex_fast=records/experiments/runs-2026-12-04/bibtex_fast-prior-fp32-seed*" \\
+        --lr records/experiments/baselines-linear-2026-12-04.json \\
+        --out records/bench/time-to-accuracy-bibtex-$(date +%F).md   # + .png beside it
 
 Each ``--arm LABEL=GLOB`` is one config, its run directories (one per seed) matched by
 the glob. The clock of a run is, epoch after epoch, ``train_seconds + eval_seconds -

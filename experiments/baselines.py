@@ -2,7 +2,7 @@
 """Baselines on the same splits as the LaMP runs, scored with the headline protocol.
 
     python experiments/baselines.py --data-root ../shared/data \
-        --datasets bibtex,reuters --out experiments/results/baselines-$(date +%F).json
+        --datasets bibtex,reuters --out records/experiments/baselines-$(date +%F).json
     python experiments/baselines.py --config my.yaml --out runs/baselines-my.json  # your data
 
 ``--datasets`` names shipped configs (``configs/<name>.yaml``); ``--config`` (with

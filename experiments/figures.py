@@ -2,11 +2,11 @@
 """Pictures like the paper's, from a dataset and a trained run.
 
     python experiments/figures.py label-graph --config configs/bibtex.yaml \
-        --data-root ../shared/data --out experiments/results/bibtex-label-graph.png
+        --data-root ../shared/data --out records/experiments/bibtex-label-graph.png
     python experiments/figures.py attention --run /path/to/run --data-root ../shared/data \
-        --sample 0 --out experiments/results/bibtex-attention.png
+        --sample 0 --out records/experiments/bibtex-attention.png
     python experiments/figures.py curves --run /path/to/run \
-        --out experiments/results/bibtex-time-to-accuracy.png [--target 0.447]
+        --out records/experiments/bibtex-time-to-accuracy.png [--target 0.447]
 
 - ``label-graph``: the prior label graph built from the training split, drawn with a
   spring layout; node size = training frequency, only the strongest co-occurrence

@@ -2,7 +2,7 @@
 """Re-score finished runs with per-label thresholds and the "at least one label" rule.
 
     python experiments/rescore.py --data-root ../shared/data /work/runs/bibtex-prior-fast-seed* \\
-        --out experiments/results/per-label-bibtex.md
+        --out records/experiments/per-label-bibtex.md
 
 For each run directory, the best checkpoint (``best.pt``) scores validation and test.
 The headline protocol is applied twice: one global threshold per metric tuned on

@@ -21,10 +21,10 @@ def test_record_command_uses_the_data_roots_it_names(monkeypatch):
     monkeypatch.delenv("LAMP_PYG_DATA", raising=False)
     root = "/srv/somewhere/data"
     argv = ["--data-root", root, f"{root}/mulan/x", "--set", f"data.root={root}",
-            f"--out={REPO}/bench/results/x.md", "--variant", "graph.kind=knn model.n_layers_dec=1"]
+            f"--out={REPO}/records/bench/x.md", "--variant", "graph.kind=knn model.n_layers_dec=1"]
     assert given_data_roots(argv) == [root, root]
     assert record_command("bench/bench_speed.py", argv) == (
         "python bench/bench_speed.py --data-root $LAMP_PYG_DATA $LAMP_PYG_DATA/mulan/x --set "
-        "data.root=$LAMP_PYG_DATA --out=bench/results/x.md --variant "
+        "data.root=$LAMP_PYG_DATA --out=records/bench/x.md --variant "
         "'graph.kind=knn model.n_layers_dec=1'")
     assert record_command("x.py", ["/srv/other/file"]) == "python x.py /srv/other/file"
