@@ -69,3 +69,49 @@ def test_sub_package_exports_what_it_lists(package):
     exported, module = public_names(package)
     assert exported and len(exported) == len(module.__all__)  # no name listed twice
     assert not [n for n in exported if not hasattr(module, n)]
+
+
+DOCS = ["README.md", "RESULTS.md", "bench/README.md", "records/README.md"]
+LINK = re.compile(r"\]\(([^)\s]+)\)|^\s*\[[^\]]+\]:\s*(\S+)", re.M)
+
+
+RECORD = re.compile(r"`(records/[^`\s<$]+)`")
+
+
+def relative_links(text):
+    """Relative link targets and `records/...` paths in backticks (from the repository
+    root; may be globs), outside code blocks, whose commands show output paths to come."""
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    targets = [a or b for a, b in LINK.findall(text)]
+    links = [t.split("#")[0] for t in targets if not re.match(r"[a-z]+:|#", t)]
+    return links, RECORD.findall(text)
+
+
+def test_relative_links_finds_all_kinds():
+    text = ("[a](x/y.md#s) [b][r] [c](https://e.org) [d](#top) `records/q-*.md` `records/<d>`"
+            "\n[r]: records/z.json\n```\n[e](no) `records/n.md`\n```")
+    assert relative_links(text) == (["x/y.md", "records/z.json"], ["records/q-*.md"])
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_doc_links_point_at_real_files(doc):
+    """Every relative link (inline or a `[x]: path` definition) opens an existing file, and
+    every `records/...` path named in the text matches at least one."""
+    path = README.parent / doc
+    links, records = relative_links(path.read_text())
+    assert links or records, doc
+    missing = [t for t in links if not (path.parent / t).exists()]
+    missing += [r for r in records if not list(README.parent.glob(r.rstrip("/")))]
+    assert not missing, f"{doc} points at files that do not exist: {missing}"
+
+
+def test_records_index_names_every_record():
+    """Each entry directly under records/experiments and records/bench matches a name or
+    pattern that records/README.md lists (in backticks), so every record has its group."""
+    import fnmatch
+    root = README.parent / "records"
+    patterns = [p.rstrip("/") for p in re.findall(r"`([^`\s]+)`", (root / "README.md").read_text())]
+    unlisted = [f"{group}/{entry.name}" for group in ("experiments", "bench")
+                for entry in sorted((root / group).iterdir())
+                if not any(fnmatch.fnmatch(entry.name, p) for p in patterns)]
+    assert not unlisted, f"records/README.md has no group for {unlisted}"
