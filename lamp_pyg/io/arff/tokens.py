@@ -49,6 +49,17 @@ def take_token(s: str, pos: int, path: Path, lineno: int) -> Tuple[Optional[str]
     return s[pos:i], i
 
 
+def _closing_quote(body: str, i: int, path: Path, lineno: int) -> int:
+    """Position of the quote that closes the one at ``body[i]`` (backslash escapes skipped)."""
+    c, j, n = body[i], i + 1, len(body)
+    while j < n and body[j] != c:
+        j += 2 if body[j] == "\\" else 1
+    if j >= n:
+        raise DataFormatError(path, lineno, f"unterminated quoted value {body[i:i + 30]!r}: "
+                                            f"expected a closing {c}")
+    return j
+
+
 def split_values(body: str, path: Path, lineno: int, keep_quotes: bool = False) -> List[str]:
     """Split a comma separated list (nominal declaration or data row) honouring quotes.
 
@@ -60,13 +71,7 @@ def split_values(body: str, path: Path, lineno: int, keep_quotes: bool = False) 
         while i < n:
             c = body[i]
             if c in "'\"":
-                j = i + 1
-                while j < n and body[j] != c:
-                    j += 2 if body[j] == "\\" else 1
-                if j >= n:
-                    raise DataFormatError(path, lineno, f"unterminated quoted value {body[i:i + 30]!r}: "
-                                                        f"expected a closing {c}")
-                i = j + 1
+                i = _closing_quote(body, i, path, lineno) + 1
             elif c == ",":
                 parts.append(body[start:i])
                 start = i = i + 1
@@ -79,12 +84,7 @@ def split_values(body: str, path: Path, lineno: int, keep_quotes: bool = False) 
     while i < n:
         c = body[i]
         if c in "'\"":
-            j = i + 1
-            while j < n and body[j] != c:
-                j += 2 if body[j] == "\\" else 1
-            if j >= n:
-                raise DataFormatError(path, lineno, f"unterminated quoted value {body[i:i + 30]!r}: "
-                                                    f"expected a closing {c}")
+            j = _closing_quote(body, i, path, lineno)
             if not "".join(cur).strip():
                 cur = []  # whitespace before the opening quote
             cur.append(unescape(body[i + 1:j]))
