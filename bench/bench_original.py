@@ -735,13 +735,11 @@ def flops_lines(r) -> List[str]:
             "", *lines, ""]
 
 
-def render(r) -> str:
-    m, g, f, o, s = r["machine"], r["matmul_gflops"], r["cpu_flags"], r["original"], r["setup"]
-    res, chk = r["results"], r["check"]
+def machine_lines(r) -> List[str]:
+    """The report's opening lines: command, date, machine, CPU flags, load."""
+    m, g, f, res = r["machine"], r["matmul_gflops"], r["cpu_flags"], r["results"]
     yes = lambda v: "present" if v else "absent"  # noqa: E731
-    differ = o["files_differing_from_c4152b9"]
-    n_timed = len(res["train"]["released"])
-    lines = [
+    return [
         "# Training speed: the released LaMP code against lamp-pyg (bibtex, paper settings)",
         "",
         f"- command: `{r['command']}`" + (" (**quick smoke run: too few steps to quote**)"
@@ -758,6 +756,15 @@ def render(r) -> str:
         f"- load average (1 min): start {r['loadavg_start']:.2f}, training loop "
         f"{res['loadavg_train'][0]:.2f} -> {res['loadavg_train'][1]:.2f}, evaluation loop "
         f"{res['loadavg_eval'][0]:.2f} -> {res['loadavg_eval'][1]:.2f}, end {r['loadavg_end']:.2f}",
+    ]
+
+
+def setup_lines(r) -> List[str]:
+    """What was compared: the released code, the data, the label graph, the arms, the timing."""
+    o, s, res = r["original"], r["setup"], r["results"]
+    differ = o["files_differing_from_c4152b9"]
+    n_timed = len(res["train"]["released"])
+    return [
         f"- released code: `{o['path']}` (git commit {o['commit'] or 'unknown: not a git work tree'}); "
         + ("its model files are those of commit c4152b9" if not differ else
            f"files that differ from commit c4152b9: {', '.join(differ)}")
@@ -797,7 +804,13 @@ def render(r) -> str:
         "computed and discarded by that code, has no counterpart); parameters: released "
         f"{s.get('released_parameters', 0):,} trainable (with that unused attention), lamp-pyg "
         f"{s.get('lamp_pyg_parameters', 0):,}",
-        "",
+    ]
+
+
+def speed_lines(r) -> List[str]:
+    """The speed table (train and eval seconds, peak RSS), FLOPs and CPU seconds."""
+    res = r["results"]
+    lines = [
         "| arm | train s/step (median) | vs released | eval s/batch | vs released | peak RSS |",
         "|---|---|---|---|---|---|",
     ]
@@ -820,6 +833,14 @@ def render(r) -> str:
             f"{a} {median(res['train_cpu'][a]):.3f}" for a in r["arms"]) + "; per eval batch: "
         + ", ".join(f"{a} {median(res['eval_cpu'][a]):.3f}" for a in r["arms"]) + ".",
         "",
+    ]
+    return lines
+
+
+def correctness_lines(r) -> List[str]:
+    """The correctness check: logit differences, losses on the first batch and steps."""
+    res, chk = r["results"], r["check"]
+    lines = [
         "## Correctness check",
         "",
         "Same initial weights, dropout off (eval mode), the first batch, before any step:",
@@ -841,6 +862,12 @@ def render(r) -> str:
         "",
         "Raw numbers: the JSON twin of this file.",
     ]
+    return lines
+
+
+def render(r) -> str:
+    """The Markdown report of one record."""
+    lines = [*machine_lines(r), *setup_lines(r), "", *speed_lines(r), *correctness_lines(r)]
     return "\n".join(lines) + "\n"
 
 

@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from lamp_pyg.io.base import RawDataset, RawSplit
-from lamp_pyg.io.reuters import tokenize
+from lamp_pyg.io.reuters.tokens import tokenize
 
 __all__ = ["raw_from_arrays", "raw_inputs", "fingerprint_raw"]
 

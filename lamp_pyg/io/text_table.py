@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from lamp_pyg.io.base import DataFormatError, RawDataset, RawSplit, read_text_lines
-from lamp_pyg.io.reuters import tokenize as reuters_tokenize
+from lamp_pyg.io.reuters.tokens import tokenize as reuters_tokenize
 
 PathLike = Union[str, Path]
 Fields = Union[str, Sequence[str]]
