@@ -2,7 +2,7 @@
 """What the recipe costs on small data, next to logistic regression and a random forest.
 
     python bench/input_cost.py --data-root ../shared/data --epochs 3 --full motifs \\
-        --before /work/main --out records/bench/input-cost-$(date +%F).md
+        --before ../lamp-pyg-before --out records/bench/input-cost-$(date +%F).md
 
 For each dataset (``motifs``: a made-up wide binary ARFF of genbase's shape,
 :func:`lamp_pyg.io.motifs.write_motif_arff`; ``emotions``, ``scene``, ``yeast``, ``birds``

@@ -2,7 +2,7 @@
 # Train every (config, graph kind, seed) combination, skipping finished runs and resuming
 # interrupted ones. Run directories go under $RUNS (keep them outside the repository).
 #
-#   RUNS=/work/runs LAMP_PYG_DATA=../shared/data \
+#   RUNS=../runs LAMP_PYG_DATA=../shared/data \
 #     bash experiments/grid.sh "emotions yeast scene" "prior full edgeless" "0 1 2" [--set KEY=VALUE ...]
 #
 # A config is a name in configs/ or a path to a YAML file. Extra arguments go to

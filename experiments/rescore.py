@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Re-score finished runs with per-label thresholds and the "at least one label" rule.
 
-    python experiments/rescore.py --data-root ../shared/data /work/runs/bibtex-prior-fast-seed* \\
+    python experiments/rescore.py --data-root ../shared/data ../runs/bibtex-prior-fast-seed* \\
         --out records/experiments/per-label-bibtex.md
 
 For each run directory, the best checkpoint (``best.pt``) scores validation and test.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Summarise finished training runs as mean +- std over seeds (the tables of RESULTS.md).
 
-    python experiments/summarize.py /work/runs/* --out records/experiments/runs-$(date +%F).md
+    python experiments/summarize.py ../runs/* --out records/experiments/runs-$(date +%F).md
 
 Each argument is a run directory written by ``train.py`` (``config.yaml`` and
 ``results.json``); directories without ``results.json`` are listed as unfinished, never
