@@ -31,10 +31,13 @@ Rankers (``ranker_rank``):
 Cost per step: the LaMP part (label states, attention, feed-forward) is
 :math:`O(B K (S + K) d)`; the ranker's scores, its loss and the top-K are
 :math:`O(B L r)`; the parameters that have a row per label (label embeddings, readout,
-the ranker's label vectors) get dense gradients and Adam updates, :math:`O(L d)` per step
-(sparse embeddings with ``SparseAdam`` would make that :math:`O(B K d)`; not wired: the
-label embeddings are LaMP's own modules, and a second optimiser would change the
-training loop).
+the ranker's label vectors) get dense gradients and Adam updates, :math:`O(L d)` per step,
+unless ``sparse_grad`` is set (the training loop's optimiser,
+:class:`~lamp_pyg.training.setup.SparseDenseAdam`, sets it): then the label embeddings,
+the readout rows and the low-rank ranker's feature rows :math:`U` are gathered with
+sparse gradients, so ``SparseAdam`` updates the :math:`O(B (K d + S r))` rows a step
+touches (:meth:`ShortlistLaMP.sparse_parameters`). The ranker's label vectors and biases
+stay dense: its loss covers every label.
 
 Usage::
 
@@ -149,9 +152,12 @@ class LowRankRanker(torch.nn.Module):
         torch.nn.init.normal_(self.labels, std=self.labels.size(1) ** -0.5)
         torch.nn.init.zeros_(self.bias)
 
+    sparse_grad = False  # U's gradient as a sparse tensor (set by ShortlistLaMP)
+
     def forward(self, x: Tensor, weights: Tensor, offsets: Tensor, vec=None) -> Tensor:
         """``[B, L]`` scores of token ids ``x`` with bag ``weights`` and ``offsets``."""
-        h = F.embedding_bag(x, self.proj.weight, offsets, mode="sum", per_sample_weights=weights)
+        h = F.embedding_bag(x, self.proj.weight, offsets, mode="sum", per_sample_weights=weights,
+                            sparse=self.sparse_grad)
         return torch.addmm(self.bias, h, self.labels.t())
 
     def __repr__(self) -> str:
@@ -248,6 +254,25 @@ class ShortlistLaMP(torch.nn.Module):
         ei = self.lamp.label_edge_index
         self.register_buffer("edge_keys", torch.sort(ei[0] * c.num_labels + ei[1]).values,
                              persistent=False)
+        self.sparse_grad = False
+
+    @property
+    def sparse_grad(self) -> bool:
+        """Whether :meth:`sparse_parameters` get sparse gradients (default ``False``: dense,
+        for any optimiser; ``torch.optim.Adam`` rejects sparse gradients)."""
+        return self._sparse_grad
+
+    @sparse_grad.setter
+    def sparse_grad(self, value: bool) -> None:
+        self._sparse_grad = bool(value)
+        if self.low_rank is not None:
+            self.low_rank.sparse_grad = bool(value)
+
+    def sparse_parameters(self) -> List[torch.nn.Parameter]:
+        """The parameters with a row per label or feature that a step reads a few rows of:
+        the label embeddings, the readout and the low-rank ranker's :math:`U`."""
+        params = [self.lamp.label_embedding.weight, self.lamp.readout]
+        return params + ([self.low_rank.proj.weight] if self.low_rank is not None else [])
 
     @property
     def ranker(self) -> torch.nn.Module:
@@ -303,7 +328,8 @@ class ShortlistLaMP(torch.nn.Module):
             ref if inputs.vec is None else torch.arange(B, device=ref.device),
             torch.arange(B, device=ref.device).repeat_interleave(K), B)
         l2l = candidate_subgraph(self.edge_keys, cand, L)
-        h_lab = lamp.label_embedding(cand.reshape(-1))  # [B * K, d]: candidates only
+        h_lab = F.embedding(cand.reshape(-1), lamp.label_embedding.weight,  # [B * K, d]
+                            sparse=self.sparse_grad)  # candidates only
         int_logits: List[Tensor] = []
         n_blocks = 2 * len(lamp.decoder)
         ckpt = c.checkpoint_activations and self.training and torch.is_grad_enabled()
@@ -326,7 +352,8 @@ class ShortlistLaMP(torch.nn.Module):
     def _readout(self, h_lab: Tensor, cand: Tensor, detach: bool = False) -> Tensor:
         w = self.lamp.readout.detach() if detach else self.lamp.readout
         B, K = cand.shape
-        return (h_lab.view(B, K, -1) * w[cand]).sum(-1)  # [B, K]
+        rows = F.embedding(cand, w, sparse=self.sparse_grad and not detach)  # [B, K, d]
+        return (h_lab.view(B, K, -1) * rows).sum(-1)  # [B, K]
 
     def loss(self, output: ShortlistOutput, targets) -> Tensor:
         """The configured loss over the candidates (plus ``int_preds``) + the same loss of

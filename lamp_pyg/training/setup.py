@@ -11,7 +11,7 @@ import os
 import random
 import time
 from dataclasses import asdict
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ import torch
 from lamp_pyg.data.dataset import LaMPDataset
 from lamp_pyg.graphs import LabelGraph
 from lamp_pyg.models import LaMPConfig, build_model
+from lamp_pyg.models.shortlist import ShortlistLaMP
 from lamp_pyg.training.config import DENSE_GRAPH_EDGES, Config, DataConfig, TrainConfig
 
 ENV_CACHE = "LAMP_PYG_CACHE"
@@ -206,14 +207,67 @@ def adam_settings(t: TrainConfig) -> Dict[str, object]:
     return dict(lr=t.lr, betas=tuple(t.betas), eps=t.eps, weight_decay=t.weight_decay)
 
 
-def make_optimizer(model: torch.nn.Module, t: TrainConfig, device: torch.device) -> torch.optim.Adam:
-    """Adam with the config's settings; the fused (single-kernel) implementation where
-    this torch has it for the device (CPU and CUDA in torch >= 2.4), else the default."""
-    kw = adam_settings(t)
+def _adam(params, **kw) -> torch.optim.Adam:
+    """``torch.optim.Adam``, fused (single kernel) where this torch has it for the device."""
     try:
-        return torch.optim.Adam(model.parameters(), fused=True, **kw)
+        return torch.optim.Adam(params, fused=True, **kw)
     except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(model.parameters(), **kw)
+        return torch.optim.Adam(params, **kw)
+
+
+class SparseDenseAdam:
+    """``torch.optim.SparseAdam`` for a shortlist model's per-label and per-feature rows
+    (:meth:`~lamp_pyg.models.shortlist.ShortlistLaMP.sparse_parameters`, switched to sparse
+    gradients here), ``torch.optim.Adam`` for the rest: a step's update of those rows
+    costs the rows it touched, not :math:`L`. Untouched rows keep their value and moments
+    (SparseAdam's lazy update, unlike dense Adam's decaying moments).
+
+    The optimiser interface the training loop uses: ``param_groups`` (both optimisers'
+    groups, so the LR schedule drives both), ``zero_grad``, ``step``, ``state_dict``,
+    ``load_state_dict``."""
+
+    def __init__(self, model: torch.nn.Module, lr: float, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        if weight_decay:
+            raise ValueError(f"train.weight_decay={weight_decay}: the shortlist model's "
+                             "SparseAdam rows have no weight decay; set train.weight_decay: 0")
+        sparse = model.sparse_parameters()
+        ids = {id(p) for p in sparse}
+        model.sparse_grad = True
+        self.dense = _adam([p for p in model.parameters() if id(p) not in ids],
+                           lr=lr, betas=betas, eps=eps)
+        self.sparse = torch.optim.SparseAdam(sparse, lr=lr, betas=betas, eps=eps)
+
+    @property
+    def param_groups(self) -> List[dict]:
+        return self.dense.param_groups + self.sparse.param_groups
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.dense.zero_grad(set_to_none=set_to_none)
+        self.sparse.zero_grad(set_to_none=set_to_none)
+
+    def step(self) -> None:
+        self.dense.step()
+        self.sparse.step()
+
+    def state_dict(self) -> Dict[str, object]:
+        return {"dense": self.dense.state_dict(), "sparse": self.sparse.state_dict()}
+
+    def load_state_dict(self, state: Dict[str, object]) -> None:
+        if set(state) != {"dense", "sparse"}:
+            raise ValueError("the checkpoint's optimizer state is not a shortlist model's "
+                             f"(keys {sorted(state)}, expected 'dense' and 'sparse')")
+        self.dense.load_state_dict(state["dense"])
+        self.sparse.load_state_dict(state["sparse"])
+
+
+def make_optimizer(model: torch.nn.Module, t: TrainConfig, device: torch.device):
+    """Adam with the config's settings (fused where available); for a shortlist model
+    (``model.shortlist > 0``) a :class:`SparseDenseAdam` with the same settings."""
+    kw = adam_settings(t)
+    if isinstance(model, ShortlistLaMP):
+        return SparseDenseAdam(model, **kw)
+    return _adam(model.parameters(), **kw)
 
 
 def learning_rate(t: TrainConfig, step: int, total_steps: int) -> float:

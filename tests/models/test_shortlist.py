@@ -162,3 +162,23 @@ def test_bad_configs():
     with pytest.raises(ValueError, match="ranker_rank > 0 needs token ids"):
         ShortlistLaMP(short_config(shortlist=2, ranker_rank=2, vocab_size=0, input_dim=3),
                       LABEL_EI)
+
+
+@pytest.mark.parametrize("rank", [0, 3])
+def test_sparse_gradients_equal_the_dense_ones(rank):
+    """sparse_grad: the per-label / per-feature rows get sparse gradients, equal to the
+    dense path's; the ranker's label vectors stay dense (its loss covers every label)."""
+    inputs = sparse_inputs([(np.array([0, 1]), None), (np.array([2]), None)])
+    grads = []
+    for sparse in (False, True):
+        torch.manual_seed(0)
+        short = ShortlistLaMP(short_config(shortlist=2, ranker_rank=rank), LABEL_EI).train()
+        short.sparse_grad = sparse
+        torch.manual_seed(1)
+        short.loss(short(inputs, targets=[[0], [1]]), [[0], [1]]).backward()
+        grads.append({n: p.grad for n, p in short.named_parameters()})
+        assert all(p.grad.is_sparse == sparse for p in short.sparse_parameters())
+    assert len(short.sparse_parameters()) == (3 if rank else 2)
+    for name, dense in grads[0].items():
+        got = grads[1][name]
+        torch.testing.assert_close(got.to_dense() if got.is_sparse else got, dense, **TOL)

@@ -39,3 +39,28 @@ def test_train_py_runs_a_shortlist_config(xc_files, tmp_path):
     from lamp_pyg.models.shortlist import ShortlistLaMP
     model = model_from_checkpoint(load_checkpoint(tmp_path / "run" / "best.pt"))
     assert isinstance(model, ShortlistLaMP) and model.config.shortlist == 10
+
+
+def test_shortlist_run_resumes_exactly(xc_files, tmp_path):
+    """Its two optimisers (SparseAdam rows, Adam rest) are checkpointed: 1 epoch then
+    resume to 2 equals 2 straight (mirrors the epoch-boundary resume test of test_loop)."""
+    from lamp_pyg.training import train
+    from lamp_pyg.training.config import load_config
+    from tests.training.helpers import assert_close_nested, read_metrics, read_results
+    _, files = xc_files
+    data = {"name": "scaled", "format": "libsvm", "train": str(files["train"]),
+            "test": str(files["test"])}
+
+    def run(epochs, name, resume=False):
+        cfg = config_dict(data, tmp_path / "cache", model={"shortlist": 10, "ranker_rank": 8},
+                          train={"epochs": epochs, "warmup_steps": 60})
+        cfg = load_config(write_config(tmp_path / f"{name}-{epochs}.yaml", cfg))
+        train(cfg, tmp_path / name, resume=resume, log=lambda *a: None)
+
+    run(2, "straight")
+    run(1, "resumed")
+    run(2, "resumed", resume=True)
+    assert [r["epoch"] for r in read_metrics(tmp_path / "resumed")] == [1, 2]
+    for read in (read_metrics, read_results):
+        assert_close_nested(read(tmp_path / "resumed"), read(tmp_path / "straight"), 1e-6,
+                            read.__name__)
