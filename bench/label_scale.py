@@ -139,7 +139,7 @@ def child(args) -> dict:
     rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     model = _build(args, spec)
     if args.arm == "shortlist" and not args.dense_adam:  # the training loop's optimiser
-        from lamp_pyg.training.setup import SparseDenseAdam
+        from lamp_pyg.training import SparseDenseAdam
         opt = SparseDenseAdam(model, lr=2e-3)
     else:
         opt = torch.optim.Adam(model.parameters(), lr=2e-3)
